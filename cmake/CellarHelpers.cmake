@@ -50,3 +50,50 @@ function(cellar_test)
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
                ENVIRONMENT "CELLAR_SHARED_DIR=${CELLAR_SHARED_DIR}")
 endfunction()
+
+# cellar_module(NAME <module> DEPS <targets...> [TEST_DEPS <targets...>])
+# Builds the module in the current folder from globbed sources, so that several
+# people can add files to a module without editing its CMakeLists.txt:
+#   *.cc (not *_test.cc)        -> static library cellar_<module>
+#   *_avx2.cc / *_avx512.cc     -> compiled with the matching ISA flags (runtime dispatch
+#                                  picks them; nothing else may use these flags)
+#   <x>_test.cc                 -> test binary <module>_<x>_test, label `unit`
+#   <x>_model_test.cc           -> label `model`  (needs ../shared models; skips without)
+#   <x>_slow_test.cc            -> label `slow`
+#   <x>_server_test.cc          -> label `server`
+set(CELLAR_AVX2_FLAGS -mavx2 -mfma -mf16c -mbmi2)
+set(CELLAR_AVX512_FLAGS -mavx2 -mfma -mf16c -mbmi2 -mavx512f -mavx512bw -mavx512vl -mavx512dq
+    -mavx512vnni -mavx512bf16 -mavxvnni)
+
+function(cellar_module)
+  cmake_parse_arguments(ARG "" "NAME" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB _all CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  set(_srcs "")
+  set(_tests "")
+  foreach(f ${_all})
+    if(f MATCHES "_test\\.cc$")
+      list(APPEND _tests ${f})
+    else()
+      list(APPEND _srcs ${f})
+    endif()
+    if(f MATCHES "_avx512\\.cc$")
+      set_source_files_properties(${f} PROPERTIES COMPILE_OPTIONS "${CELLAR_AVX512_FLAGS}")
+    elseif(f MATCHES "_avx2\\.cc$")
+      set_source_files_properties(${f} PROPERTIES COMPILE_OPTIONS "${CELLAR_AVX2_FLAGS}")
+    endif()
+  endforeach()
+  cellar_library(NAME ${ARG_NAME} SOURCES ${_srcs} DEPS ${ARG_DEPS})
+  foreach(t ${_tests})
+    get_filename_component(_base ${t} NAME_WE)
+    set(_label unit)
+    if(_base MATCHES "_model_test$")
+      set(_label model)
+    elseif(_base MATCHES "_slow_test$")
+      set(_label slow)
+    elseif(_base MATCHES "_server_test$")
+      set(_label server)
+    endif()
+    cellar_test(NAME ${ARG_NAME}_${_base} SOURCES ${t}
+      DEPS cellar_${ARG_NAME} ${ARG_TEST_DEPS} LABELS ${_label})
+  endforeach()
+endfunction()

@@ -23,7 +23,9 @@ Hash128 Xxh3_128(std::span<const uint8_t> bytes, uint64_t seed) {
   return {h.low64, h.high64};
 }
 
-Hasher128::Hasher128() : state_(XXH3_createState()) { XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_)); }
+Hasher128::Hasher128() : state_(XXH3_createState()) {
+  XXH3_128bits_reset(static_cast<XXH3_state_t*>(state_));
+}
 Hasher128::~Hasher128() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
 void Hasher128::Update(std::span<const uint8_t> bytes) {
   XXH3_128bits_update(static_cast<XXH3_state_t*>(state_), bytes.data(), bytes.size());

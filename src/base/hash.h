@@ -32,7 +32,9 @@ class Hasher128 {
   Hasher128(const Hasher128&) = delete;
   Hasher128& operator=(const Hasher128&) = delete;
   void Update(std::span<const uint8_t> bytes);
-  void Update(std::string_view s) { Update({reinterpret_cast<const uint8_t*>(s.data()), s.size()}); }
+  void Update(std::string_view s) {
+    Update({reinterpret_cast<const uint8_t*>(s.data()), s.size()});
+  }
   template <typename T>
   void UpdatePod(const T& v) {
     Update({reinterpret_cast<const uint8_t*>(&v), sizeof(T)});
@@ -44,7 +46,9 @@ class Hasher128 {
 };
 
 struct Hash128Hasher {
-  size_t operator()(const Hash128& h) const { return static_cast<size_t>(h.lo ^ (h.hi * 0x9e3779b97f4a7c15ull)); }
+  size_t operator()(const Hash128& h) const {
+    return static_cast<size_t>(h.lo ^ (h.hi * 0x9e3779b97f4a7c15ull));
+  }
 };
 
 // CRC-32C (Castagnoli), as used by the on-disk formats. `crc` continues a running value.

@@ -17,17 +17,17 @@ namespace cellar {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // bad input from a caller or a file (malformed GGUF, bad JSON)
-  kNotFound,          // a key, tensor, file or chunk that does not exist
-  kOutOfRange,        // a length or index past the end
-  kResourceExhausted, // no room: blocks, DRAM, disk (ENOSPC), queue full
+  kInvalidArgument,    // bad input from a caller or a file (malformed GGUF, bad JSON)
+  kNotFound,           // a key, tensor, file or chunk that does not exist
+  kOutOfRange,         // a length or index past the end
+  kResourceExhausted,  // no room: blocks, DRAM, disk (ENOSPC), queue full
   kFailedPrecondition,
-  kUnimplemented,     // a valid but unsupported feature (architecture, tokenizer type)
-  kDataLoss,          // corrupt or torn data (CRC mismatch)
-  kIoError,           // an OS call failed
+  kUnimplemented,  // a valid but unsupported feature (architecture, tokenizer type)
+  kDataLoss,       // corrupt or torn data (CRC mismatch)
+  kIoError,        // an OS call failed
   kCancelled,
   kDeadlineExceeded,
-  kUnavailable,       // a remote service is down
+  kUnavailable,  // a remote service is down
   kInternal,
 };
 
@@ -58,11 +58,17 @@ class [[nodiscard]] Status {
 };
 
 inline Status OkStatus() { return Status(); }
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
-inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
+inline Status ResourceExhausted(std::string m) {
+  return {StatusCode::kResourceExhausted, std::move(m)};
+}
+inline Status FailedPrecondition(std::string m) {
+  return {StatusCode::kFailedPrecondition, std::move(m)};
+}
 inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
@@ -74,7 +80,7 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(v_).ok());
   }
@@ -103,10 +109,10 @@ class [[nodiscard]] Result {
 #define CELLAR_CONCAT_(a, b) CELLAR_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function if `expr` is not OK.
-#define CELLAR_RETURN_IF_ERROR(expr)                  \
-  do {                                                \
-    ::cellar::Status cellar_status_ = (expr);         \
-    if (!cellar_status_.ok()) return cellar_status_;  \
+#define CELLAR_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::cellar::Status cellar_status_ = (expr);        \
+    if (!cellar_status_.ok()) return cellar_status_; \
   } while (0)
 
 // CELLAR_ASSIGN_OR_RETURN(auto x, MakeX()); declares x from a Result or returns its error.

@@ -1,6 +1,5 @@
 // cellar: one binary, many subcommands (serve, chat, generate, bench, info, ...).
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -20,11 +19,14 @@ void Exit(int code) {
   if (code != 0) throw CLI::RuntimeError(code);
 }
 
-CommandRegistration::CommandRegistration(int order, RegisterFn fn) { Registry().emplace_back(order, fn); }
+CommandRegistration::CommandRegistration(int order, RegisterFn fn) {
+  Registry().emplace_back(order, fn);
+}
 
 void RegisterAllCommands(CLI::App& app) {
   auto& r = Registry();
-  std::stable_sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(r.begin(), r.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [order, fn] : r) fn(app);
 }
 

@@ -48,9 +48,9 @@ enum class GgmlType : uint32_t {
 };
 
 struct GgmlTypeTraits {
-  std::string_view name;     // ggml's name, e.g. "q4_K"
-  int64_t block_size;        // elements per block
-  int64_t type_size;         // bytes per block
+  std::string_view name;  // ggml's name, e.g. "q4_K"
+  int64_t block_size;     // elements per block
+  int64_t type_size;      // bytes per block
   bool quantized;
 };
 

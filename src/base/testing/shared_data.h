@@ -35,6 +35,6 @@ class TempDir {
 }  // namespace cellar::testing
 
 // Declares `var` as the absolute path of `rel` under the shared folder, or skips the test.
-#define CELLAR_REQUIRE_SHARED(var, rel)                                        \
-  const std::filesystem::path var = ::cellar::testing::SharedPath(rel);        \
+#define CELLAR_REQUIRE_SHARED(var, rel)                                 \
+  const std::filesystem::path var = ::cellar::testing::SharedPath(rel); \
   if (!std::filesystem::exists(var)) GTEST_SKIP() << "needs ../shared: " << (rel)

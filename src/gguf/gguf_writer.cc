@@ -198,7 +198,8 @@ Result<std::string> GgufWriter::EncodeHeader(std::vector<uint64_t>& offsets) con
     offsets.push_back(offset);
     offset = AlignUp(offset + t.data.size(), align);
   }
-  out.resize(AlignUp(out.size(), align), '\0');
+  // Like gguf-py, a file without tensors ends right after its metadata.
+  if (!tensors_.empty()) out.resize(AlignUp(out.size(), align), '\0');
   return out;
 }
 

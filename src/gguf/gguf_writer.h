@@ -1,7 +1,8 @@
 // GgufWriter: builds a GGUF file (version 3 by default, or 2) from metadata and
 // tensors, and writes it to bytes or atomically to a file (temp file + fsync +
 // rename). The layout matches ggml/gguf-py: header, key/values, tensor infos,
-// zero padding to the alignment, then each tensor's data padded to the alignment.
+// zero padding to the alignment, then each tensor's data padded to the alignment
+// (a file without tensors ends after its metadata, as gguf-py writes it).
 //
 // Metadata keeps insertion order; setting an existing key replaces its value in
 // place. Values are stored owned (deep copies). Tensors added with AddTensor are

@@ -13,7 +13,7 @@ struct SpecialKey {
 };
 
 // llama.cpp's key names (including its "seperator" spelling).
-constexpr std::array<SpecialKey, 7> kSpecialKeys = {{
+constexpr std::array<SpecialKey, 8> kSpecialKeys = {{
     {"bos", "tokenizer.ggml.bos_token_id"},
     {"eos", "tokenizer.ggml.eos_token_id"},
     {"eot", "tokenizer.ggml.eot_token_id"},
@@ -21,6 +21,7 @@ constexpr std::array<SpecialKey, 7> kSpecialKeys = {{
     {"sep", "tokenizer.ggml.seperator_token_id"},
     {"pad", "tokenizer.ggml.padding_token_id"},
     {"mask", "tokenizer.ggml.mask_token_id"},
+    {"cls", "tokenizer.ggml.cls_token_id"},
 }};
 
 // Reads an optional key; a present key of the wrong type becomes a warning.

@@ -28,7 +28,7 @@ struct GgufTypeStats {
 };
 
 struct GgufSpecialToken {
-  std::string role;                 // "bos", "eos", "eot", "unk", "sep", "pad", "mask"
+  std::string role;                 // "bos", "eos", "eot", "unk", "sep", "pad", "mask", "cls"
   std::string key;                  // e.g. "tokenizer.ggml.bos_token_id"
   int64_t id = -1;                  // as stored (uint32 0xFFFFFFFF means "none" in llama.cpp)
   std::optional<std::string> text;  // the token's text when 0 <= id < vocab size

@@ -15,6 +15,11 @@ function(cellar_apply_common target)
     target_compile_options(${target} PRIVATE ${CELLAR_SANITIZER_FLAGS})
     target_link_options(${target} PRIVATE ${CELLAR_SANITIZER_FLAGS})
   endif()
+  if(CELLAR_FUZZ)
+    # Coverage instrumentation for libFuzzer in every library, not only in the fuzz
+    # target itself, so the fuzzer is guided by the code it tests.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
 
 # cellar_library(NAME <module> SOURCES <files...> DEPS <targets...>)

@@ -248,6 +248,8 @@ Status Vocab::Init(VocabData data) {
   };
   for (const auto& [value, target] : keyed) {
     if (!value->has_value()) continue;
+    // -1 / 0xFFFFFFFF is how converters write "no such token": keep the default quietly.
+    if (**value == -1 || **value == 0xFFFFFFFFll) continue;
     if (**value < 0 || static_cast<uint64_t>(**value) >= n) {
       CELLAR_LOG_WARN("tokenizer: special token id {} out of range (n_tokens {}); using {}",
                       **value, n, *target);

@@ -2,7 +2,7 @@
 """Seed corpus for tokenizer_fuzzer from the llama.cpp tokenizer test inputs.
 
 Usage: fuzz/make_tokenizer_corpus.py [SHARED_DIR] [OUT_DIR]
-       (defaults: ../shared and build/fuzz/tokenizer_corpus)
+       (defaults: ../shared and fuzz/corpus-tokenizer)
 
 Every input of every ../shared/vocab/*.inp file (separated by
 "\\n__ggml_vocab_test__\\n") becomes seeds: one control byte (vocabulary index in
@@ -18,7 +18,7 @@ SEP = b"\n__ggml_vocab_test__\n"
 
 def main() -> None:
     shared = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "../shared")
-    out = pathlib.Path(sys.argv[2] if len(sys.argv) > 2 else "build/fuzz/tokenizer_corpus")
+    out = pathlib.Path(sys.argv[2] if len(sys.argv) > 2 else "fuzz/corpus-tokenizer")
     out.mkdir(parents=True, exist_ok=True)
     inputs = set()
     for inp in sorted((shared / "vocab").glob("*.inp")):

@@ -107,6 +107,8 @@ struct VocabCase {
   bool spm;       // excludes U+2581 from random text
 };
 
+void PrintTo(const VocabCase& c, std::ostream* os) { *os << c.file; }
+
 class TokenizerRoundTripTest : public ::testing::TestWithParam<VocabCase> {};
 
 void CheckStreaming(const Tokenizer& tok, const std::vector<int32_t>& ids, bool render_special) {

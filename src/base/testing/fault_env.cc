@@ -42,6 +42,7 @@ class FaultWritableFile final : public WritableFile {
   Status Append(std::span<const uint8_t> data) override {
     const FaultEnv::Faults f = env_->Snapshot();
     if (f.write_delay.count() > 0) std::this_thread::sleep_for(f.write_delay);
+    env_->WaitWhileBlocked();
     if (FaultEnv::Matches(f.write_error_substr, path_)) {
       return IoError("cannot write '" + path_ + "': Input/output error (injected)");
     }
@@ -112,6 +113,24 @@ void FaultEnv::SetReadDelay(std::chrono::microseconds d) {
 void FaultEnv::SetWriteDelay(std::chrono::microseconds d) {
   std::lock_guard<std::mutex> lock(mu_);
   faults_.write_delay = d;
+}
+void FaultEnv::SetWritesBlocked(bool blocked) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    writes_blocked_ = blocked;
+  }
+  unblock_cv_.notify_all();
+}
+int FaultEnv::blocked_writers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return blocked_writers_;
+}
+void FaultEnv::WaitWhileBlocked() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!writes_blocked_) return;
+  ++blocked_writers_;
+  unblock_cv_.wait(lock, [this] { return !writes_blocked_; });
+  --blocked_writers_;
 }
 void FaultEnv::SetFsSpace(FsSpace space) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,10 @@ class FaultEnv final : public Env {
   // Each read / append sleeps this long first.
   void SetReadDelay(std::chrono::microseconds d);
   void SetWriteDelay(std::chrono::microseconds d);
+  // While blocked, appends wait (a disk that hangs) until unblocked.
+  void SetWritesBlocked(bool blocked);
+  // Appends waiting on SetWritesBlocked right now.
+  int blocked_writers() const;
   // GetFsSpace reports this instead of the real file system.
   void SetFsSpace(FsSpace space);
   void ClearFaults();
@@ -90,10 +95,14 @@ class FaultEnv final : public Env {
   }
   // Takes up to `want` bytes from the ENOSPC budget; returns how many may be written.
   uint64_t TakeSpace(uint64_t want);
+  void WaitWhileBlocked();
 
   Env* const base_;
   mutable std::mutex mu_;
   Faults faults_;  // GUARDED_BY(mu_)
+  std::condition_variable unblock_cv_;
+  bool writes_blocked_ = false;  // GUARDED_BY(mu_)
+  int blocked_writers_ = 0;      // GUARDED_BY(mu_)
   std::atomic<uint64_t> bytes_appended_{0};
   std::atomic<uint64_t> reads_{0};
   std::atomic<uint64_t> files_created_{0};

@@ -21,8 +21,9 @@ Result<uint64_t> ParseByteSize(std::string_view text) {
   size_t i = 0;
   while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
   if (i == 0) return InvalidArgument("bad byte size '" + s + "'");
+  const std::string number = s.substr(0, i);
   char* end = nullptr;
-  const double value = std::strtod(s.substr(0, i).c_str(), &end);
+  const double value = std::strtod(number.c_str(), &end);
   if (end == nullptr || *end != '\0' || !std::isfinite(value) || value < 0) {
     return InvalidArgument("bad byte size '" + s + "'");
   }

@@ -1,5 +1,5 @@
 // Test helpers for the store's tests (header-only; not part of the library):
-// a tiny KV shape, chained chunk hashes like the pool's, deterministic chunk
+// a tiny KV shape, the pool's chained hashes, deterministic chunk
 // contents, and a conversation builder.
 #pragma once
 
@@ -9,19 +9,19 @@
 
 #include "base/fp16.h"
 #include "base/hash.h"
+#include "kv/block_hash.h"
 #include "store/chunk.h"
 
 namespace cellar::testing {
 
 inline KvShape TinyShape(KvType type = KvType::kF32) { return KvShape{2, 1, 4, type}; }
 
-// H(parent, tokens): stands in for the pool's chained block hash.
+// The pool's chained block hash (kv/block_hash.h) with block_size = chunk size:
+// a chunk is named by the hash of its last block; with one block per chunk in
+// these tests that is H(parent chunk, tokens, model, tenant).
 inline Hash128 ChainHash(const Hash128& parent, const std::vector<int32_t>& tokens) {
-  Hasher128 h;
-  h.UpdatePod(parent.lo);
-  h.UpdatePod(parent.hi);
-  for (int32_t t : tokens) h.UpdatePod(t);
-  return h.Finish();
+  static const BlockHashContext ctx{Hash128{0x1234, 0x5678}, MakeTenantSalt("")};
+  return HashBlock(parent, tokens, ctx);
 }
 
 // Value of element i of a chunk's raw data: a function of the chunk's hash, so

@@ -57,10 +57,14 @@ Status LoadHandle::WaitFor(int layers) {
 Status LoadHandle::WaitLayer(int layer) { return WaitFor(layer + 1); }
 
 Status LoadHandle::Wait() {
-  Status s = WaitFor(n_layers_);
-  if (!s.ok()) return s;
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return finished_; });  // resources released too
+  if (!finished_) {
+    const int64_t t0 = SteadyNs();
+    cv_.wait(lock, [&] { return finished_; });  // the loader is done with the sink
+    const int64_t waited = SteadyNs() - t0;
+    waited_ns_.fetch_add(waited);
+    if (metrics_ != nullptr) Bump(metrics_->load_wait_ns, waited);
+  }
   return error_;
 }
 

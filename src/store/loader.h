@@ -48,7 +48,8 @@ class LoadHandle {
   // first failure of the load (kDataLoss, kNotFound, kIoError, kCancelled)
   // instead, as soon as it is known.
   Status WaitLayer(int layer);
-  // Waits for the whole load to finish (success or failure).
+  // Waits until the loader is done with the load (and its sink), whether it
+  // succeeded, failed or was cancelled; returns its outcome.
   Status Wait();
   // Stops the load early; waiting calls return kCancelled.
   void Cancel();

@@ -229,6 +229,20 @@ TEST_F(TieredStoreTest, LruEvictsWithoutProtection) {
   EXPECT_FALSE(s->Locate(b.hashes[0]).found());
 }
 
+TEST_F(TieredStoreTest, FifoEvictsOldestStoredEvenIfUsed) {
+  auto s = Open(Options(0, 3, PolicyKind::kFifo));
+  Conversation a = Single('a'), b = Single('b'), c = Single('c'), d = Single('d');
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  SaveAt(s.get(), c, "c", 3);
+  LookupAt(s.get(), a, "a", 4);
+  s->SetQueue({"a"});  // ignored by FIFO
+  EXPECT_EQ(s->EvictionOrder(), (std::vector<Hash128>{a.hashes[0], b.hashes[0], c.hashes[0]}));
+  SaveAt(s.get(), d, "d", 5);
+  EXPECT_FALSE(s->Locate(a.hashes[0]).found());
+  EXPECT_EQ(s->EvictionOrder(), (std::vector<Hash128>{b.hashes[0], c.hashes[0], d.hashes[0]}));
+}
+
 TEST_F(TieredStoreTest, DramOnlyDropsUnprotectedWhenFull) {
   auto s = Open(Options(2, 0, PolicyKind::kScheduler));
   Conversation a = Single('a'), b = Single('b'), c = Single('c');

@@ -70,8 +70,11 @@ class AsyncReader {
   // flight to complete (its callback runs) before returning.
   virtual void Read(const RandomAccessFile* file, uint64_t offset, std::span<uint8_t> buf,
                     Callback done) = 0;
-  // "io_uring" or "threads".
+  // "io_uring", "threads" or "inline".
   virtual std::string_view kind() const = 0;
+  // True when Read() completes the read (and runs `done`) before returning:
+  // callers then issue reads just in time instead of ahead.
+  virtual bool reads_inline() const { return false; }
 };
 
 class Env {
@@ -104,6 +107,12 @@ class Env {
 // its own: the fallback where io_uring is unavailable, and the reader for
 // wrapped files (NativeHandle() == -1).
 std::unique_ptr<AsyncReader> NewThreadAsyncReader(int n_threads);
+
+// An AsyncReader that reads on the calling thread inside Read() and runs `done`
+// before returning. For a caller that is itself off the critical path (the
+// store's loader thread) and data that is mostly in the page cache, this avoids
+// a thread hand-off per read (see docs/STORE.md for measurements).
+std::unique_ptr<AsyncReader> NewInlineAsyncReader();
 
 // Reads the whole file at `path` through `env`.
 Result<std::vector<uint8_t>> ReadWholeFile(Env* env, const std::string& path);

@@ -156,6 +156,16 @@ class ThreadAsyncReader final : public AsyncReader {
   std::vector<std::thread> threads_;
 };
 
+class InlineAsyncReader final : public AsyncReader {
+ public:
+  void Read(const RandomAccessFile* file, uint64_t offset, std::span<uint8_t> buf,
+            Callback done) override {
+    done(file->Read(offset, buf));
+  }
+  std::string_view kind() const override { return "inline"; }
+  bool reads_inline() const override { return true; }
+};
+
 // IoUringReader: one ring; callers submit under a mutex, one completion thread
 // reaps and runs callbacks. Short reads are continued until end of file.
 class IoUringReader final : public AsyncReader {
@@ -364,6 +374,10 @@ Env* Env::Default() {
 
 std::unique_ptr<AsyncReader> NewThreadAsyncReader(int n_threads) {
   return std::make_unique<ThreadAsyncReader>(n_threads);
+}
+
+std::unique_ptr<AsyncReader> NewInlineAsyncReader() {
+  return std::make_unique<InlineAsyncReader>();
 }
 
 Result<std::vector<uint8_t>> ReadWholeFile(Env* env, const std::string& path) {

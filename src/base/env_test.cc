@@ -140,6 +140,22 @@ TEST(PosixEnvTest, ThreadAsyncReader) {
   CheckAsyncReads(Env::Default(), reader.get(), tmp.path().string());
 }
 
+TEST(PosixEnvTest, InlineAsyncReader) {
+  TempDir tmp;
+  auto reader = NewInlineAsyncReader();
+  EXPECT_EQ(reader->kind(), "inline");
+  EXPECT_TRUE(reader->reads_inline());
+  CheckAsyncReads(Env::Default(), reader.get(), tmp.path().string());
+}
+
+TEST(PosixEnvTest, DefaultAsyncReaderIsIoUringWhereAvailable) {
+  auto reader = Env::Default()->NewAsyncReader(4);
+  ASSERT_TRUE(reader.ok());
+  // io_uring may be disabled (containers, seccomp); then the thread reader stands in.
+  EXPECT_TRUE((*reader)->kind() == "io_uring" || (*reader)->kind() == "threads");
+  EXPECT_FALSE((*reader)->reads_inline());
+}
+
 TEST(PosixEnvTest, AsyncReaderReportsErrors) {
   TempDir tmp;
   FaultEnv env;

@@ -90,8 +90,19 @@ bool LoadHandle::finished() const {
 
 Result<std::unique_ptr<Loader>> Loader::Create(TieredStore* store, CostModel* cost_model,
                                                const Options& options) {
-  CELLAR_ASSIGN_OR_RETURN(std::unique_ptr<AsyncReader> reader,
-                          store->options().env->NewAsyncReader(options.queue_depth));
+  std::unique_ptr<AsyncReader> reader;
+  switch (options.io) {
+    case Io::kInline:
+      reader = NewInlineAsyncReader();
+      break;
+    case Io::kThreads:
+      reader = NewThreadAsyncReader(options.reader_threads);
+      break;
+    case Io::kUring: {
+      CELLAR_ASSIGN_OR_RETURN(reader, store->options().env->NewAsyncReader(options.queue_depth));
+      break;
+    }
+  }
   return std::unique_ptr<Loader>(new Loader(store, cost_model, options, std::move(reader)));
 }
 
@@ -206,9 +217,14 @@ void Loader::Run(Job& job) {
   auto segment_of = [&](int idx) -> const LayerSegment& {
     return src[static_cast<size_t>(idx % N)].pin.disk->layers[static_cast<size_t>(idx / N)];
   };
-  auto issue_more = [&] {
+  // Issues reads in order up to `through` (a slot index; -1: as far as the
+  // budget allows). Inline readers complete inside Read(), so they are only
+  // asked for the slot being consumed (just in time).
+  const bool just_in_time = reader_->reads_inline();
+  auto issue_more = [&](int through) {
     while (next_issue < order.size()) {
       const int idx = order[next_issue];
+      if (just_in_time && (through < 0 || idx > through)) break;
       const LayerSegment& seg = segment_of(idx);
       if (staged_bytes > 0 && staged_bytes + seg.size > options_.read_buffer_bytes) break;
       staged_bytes += seg.size;
@@ -233,7 +249,7 @@ void Loader::Run(Job& job) {
     }
   };
 
-  issue_more();  // disk reads start now, overlapping DRAM chunks' decoding
+  issue_more(-1);  // ahead-of-time readers start now, overlapping DRAM chunks' decoding
   std::vector<uint8_t> k_stage, v_stage;
   uint64_t dram_bytes = 0;
   int64_t dram_ns = 0;
@@ -256,7 +272,7 @@ void Loader::Run(Job& job) {
         segment = s.pin.dram->layers[static_cast<size_t>(l)];
         codec = s.pin.dram->codec;
       } else {
-        issue_more();
+        issue_more(l * N + c);
         slot = &slots[static_cast<size_t>(l * N + c)];
         {
           std::unique_lock<std::mutex> lock(slot_mu);

@@ -1,7 +1,8 @@
 // Loader: layer-wise loading of a stored prefix. A load reads each chunk's
 // layer segments in layer order — every chunk's layer 0, then layer 1, ... —
-// from DRAM (no copy for the raw codec) or from disk (asynchronous reads through
-// the Env's AsyncReader, at most read_buffer_bytes in flight), verifies each
+// from DRAM (no copy for the raw codec) or from disk (through an AsyncReader:
+// io_uring or reader threads with at most read_buffer_bytes issued ahead, or
+// pread on the loader thread just in time — Options::io), verifies each
 // disk segment's CRC, decodes it, hands it to a LayerSink (phase 2: RoPE at the
 // new positions + copy into the request's pool blocks) and then marks the layer
 // ready. The forward pass waits only on the layer it is about to use.
@@ -81,9 +82,17 @@ class LoadHandle {
 
 class Loader {
  public:
+  // How disk segments are read (--store-io).
+  enum class Io {
+    kInline,   // pread on the loader thread, just in time (default; see docs/STORE.md)
+    kUring,    // io_uring through Env::NewAsyncReader, reads issued ahead
+    kThreads,  // a pool of reader threads, reads issued ahead
+  };
   struct Options {
+    Io io = Io::kInline;
     uint64_t read_buffer_bytes = 256ull << 20;  // disk bytes in flight or staged
-    int queue_depth = 64;                       // AsyncReader depth
+    int queue_depth = 64;                       // io_uring depth
+    int reader_threads = 2;                     // for kThreads
   };
 
   // REQUIRES: `store` (and `cost_model`, when given) outlive the loader.

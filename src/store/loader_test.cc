@@ -43,9 +43,10 @@ class RecordingSink : public LayerSink {
   std::map<std::pair<int, int>, std::vector<uint8_t>> data;
 };
 
-class LoaderTest : public ::testing::Test {
+class LoaderTest : public ::testing::TestWithParam<Loader::Io> {
  protected:
-  void OpenStore(uint64_t dram_chunks, Codec dram = Codec::kRaw, Codec disk = Codec::kRaw) {
+  void OpenStore(uint64_t dram_chunks, Codec dram = Codec::kRaw, Codec disk = Codec::kRaw,
+                 Env* env = nullptr) {
     StoreOptions o;
     o.shape = TinyShape();
     o.model = Hash128{1, 2};
@@ -57,7 +58,7 @@ class LoaderTest : public ::testing::Test {
     o.dram_watermark = 0;
     o.dram_codec = dram;
     o.disk_codec = disk;
-    o.env = &env_;
+    o.env = env != nullptr ? env : &env_;
     o.clock = &clock_;
     auto s = TieredStore::Open(o, &metrics_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -66,6 +67,7 @@ class LoaderTest : public ::testing::Test {
   std::unique_ptr<Loader> MakeLoader(uint64_t read_buffer = 1 << 20) {
     Loader::Options lo;
     lo.read_buffer_bytes = read_buffer;
+    lo.io = GetParam();
     auto l = Loader::Create(store_.get(), &cost_, lo);
     EXPECT_TRUE(l.ok());
     return std::move(*l);
@@ -95,7 +97,7 @@ class LoaderTest : public ::testing::Test {
   std::unique_ptr<TieredStore> store_;
 };
 
-TEST_F(LoaderTest, DeliversDramAndDiskChunksLayerMajor) {
+TEST_P(LoaderTest, DeliversDramAndDiskChunksLayerMajor) {
   OpenStore(2);
   Conversation c = MakeConversation(TinyShape(), kChunkTokens, 4, 10);
   SaveAll(c);
@@ -123,7 +125,21 @@ TEST_F(LoaderTest, DeliversDramAndDiskChunksLayerMajor) {
   EXPECT_EQ(metrics_.loads_failed.load(), 0);
 }
 
-TEST_F(LoaderTest, DecodesInt8TiersAndASmallReadBuffer) {
+TEST_P(LoaderTest, RealFilesThroughTheDefaultEnv) {
+  // FaultEnv files have no descriptor; here io_uring reads the real files.
+  OpenStore(1, Codec::kRaw, Codec::kRaw, Env::Default());
+  Conversation c = MakeConversation(TinyShape(), kChunkTokens, 3, 10);
+  SaveAll(c);
+  auto loader = MakeLoader();
+  RecordingSink sink;
+  ASSERT_TRUE(loader->Start(c.hashes, &sink)->Wait().ok());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(sink.At(i, 1), Expected(c.chunks[static_cast<size_t>(i)], 1, Codec::kRaw));
+  }
+  EXPECT_EQ(metrics_.bytes_read_disk.load(), 2 * 2 * 128);
+}
+
+TEST_P(LoaderTest, DecodesInt8TiersAndASmallReadBuffer) {
   OpenStore(2, Codec::kInt8, Codec::kInt8Zstd);
   Conversation c = MakeConversation(TinyShape(), kChunkTokens, 4, 10);
   SaveAll(c);
@@ -158,7 +174,7 @@ class GatedSink : public RecordingSink {
   bool open = false;
 };
 
-TEST_F(LoaderTest, EachLayerIsSignalledOnItsOwn) {
+TEST_P(LoaderTest, EachLayerIsSignalledOnItsOwn) {
   OpenStore(10);
   Conversation c = MakeConversation(TinyShape(), kChunkTokens, 2, 10);
   SaveAll(c);
@@ -173,7 +189,7 @@ TEST_F(LoaderTest, EachLayerIsSignalledOnItsOwn) {
   ASSERT_TRUE(h->Wait().ok());
 }
 
-TEST_F(LoaderTest, CorruptSegmentFailsTheLoadAndIsNeverDelivered) {
+TEST_P(LoaderTest, CorruptSegmentFailsTheLoadAndIsNeverDelivered) {
   OpenStore(0);  // disk only
   Conversation c = MakeConversation(TinyShape(), kChunkTokens, 3, 10);
   SaveAll(c);
@@ -195,7 +211,7 @@ TEST_F(LoaderTest, CorruptSegmentFailsTheLoadAndIsNeverDelivered) {
   EXPECT_EQ(store_->Lookup(c.hashes, c.tokens, 0, "s").chunks.size(), 1u);
 }
 
-TEST_F(LoaderTest, VanishedDirectoryIsAMissAndTheStoreKeepsWorking) {
+TEST_P(LoaderTest, VanishedDirectoryIsAMissAndTheStoreKeepsWorking) {
   OpenStore(0);
   Conversation c = MakeConversation(TinyShape(), kChunkTokens, 2, 10);
   SaveAll(c);
@@ -215,7 +231,7 @@ TEST_F(LoaderTest, VanishedDirectoryIsAMissAndTheStoreKeepsWorking) {
   EXPECT_EQ(sink2.At(1, 1), Expected(d.chunks[1], 1, Codec::kRaw));
 }
 
-TEST_F(LoaderTest, SlowDiskIsWaitedOnAndMeasured) {
+TEST_P(LoaderTest, SlowDiskIsWaitedOnAndMeasured) {
   OpenStore(0);
   Conversation c = MakeConversation(TinyShape(), kChunkTokens, 2, 10);
   SaveAll(c);
@@ -232,7 +248,7 @@ TEST_F(LoaderTest, SlowDiskIsWaitedOnAndMeasured) {
   EXPECT_NE(cost_.bandwidth(Tier::kDisk), CostModel::Options{}.disk_bytes_per_s);
 }
 
-TEST_F(LoaderTest, ChunkThatLeftTheStoreFailsTheLoad) {
+TEST_P(LoaderTest, ChunkThatLeftTheStoreFailsTheLoad) {
   OpenStore(10);
   Conversation c = MakeConversation(TinyShape(), kChunkTokens, 2, 10);
   SaveAll(c);
@@ -244,7 +260,7 @@ TEST_F(LoaderTest, ChunkThatLeftTheStoreFailsTheLoad) {
   EXPECT_TRUE(sink.order.empty());
 }
 
-TEST_F(LoaderTest, CancelStopsTheLoad) {
+TEST_P(LoaderTest, CancelStopsTheLoad) {
   OpenStore(10);
   Conversation c = MakeConversation(TinyShape(), kChunkTokens, 2, 10);
   SaveAll(c);
@@ -257,6 +273,15 @@ TEST_F(LoaderTest, CancelStopsTheLoad) {
   sink.Open();
   EXPECT_EQ(h->Wait().code(), StatusCode::kCancelled);
 }
+
+INSTANTIATE_TEST_SUITE_P(Io, LoaderTest,
+                         ::testing::Values(Loader::Io::kInline, Loader::Io::kUring,
+                                           Loader::Io::kThreads),
+                         [](const auto& p) {
+                           return p.param == Loader::Io::kInline  ? std::string("inline")
+                                  : p.param == Loader::Io::kUring ? std::string("uring")
+                                                                  : std::string("threads");
+                         });
 
 }  // namespace
 }  // namespace cellar

@@ -8,7 +8,6 @@
 #include <thread>
 #include <utility>
 
-#include "base/clock.h"
 #include "replay/http_client.h"
 #include "replay/random.h"
 
@@ -175,7 +174,9 @@ Result<std::unique_ptr<Replayer>> Replayer::Create(ReplayOptions o) {
 ReplayResult Replayer::Run(const Workload& w, const std::atomic<bool>* stop,
                            const ProgressFn& on_progress) {
   const SteadyTime t0 = std::chrono::steady_clock::now();
-  RunState st(opts_, w, t0, Clock::Real()->NowNanos());
+  // Record times count from t0 itself (Clock::Real() reads the same steady clock).
+  RunState st(opts_, w, t0,
+              std::chrono::duration_cast<std::chrono::nanoseconds>(t0.time_since_epoch()).count());
   const auto n = static_cast<int64_t>(w.conversations.size());
   const std::vector<double> arrivals = SessionArrivals(n, opts_.session_rate, opts_.seed);
   const int64_t total_turns = w.TotalTurns();

@@ -74,20 +74,25 @@ Result<PlotFiles> WritePlots(const std::string& dir, const std::vector<RunReport
     data += "\n";
   }
   CELLAR_RETURN_IF_ERROR(WriteTextFile(at("ttft_by_turn.dat"), data));
+  // Two panels, mean and p90, one line per configuration in each.
   script += fmt::format(
-      "set output {}\nset title \"Time to first token by turn index\"\n"
+      "set terminal pngcairo size 1300,600 noenhanced font \"sans,11\"\n"
+      "set output {}\nset multiplot layout 1,2 title \"Time to first token by turn index\"\n"
       "set xlabel \"turn index\"\nset ylabel \"TTFT (ms)\"\nset yrange [0:*]\n"
-      "set xrange [-0.3:{}.3]\nplot ",
+      "set xrange [-0.3:{}.3]\nset key inside top right\n",
       Quote(at("ttft_by_turn.png")), buckets.size() - 1);
-  for (size_t i = 0; i < runs.size(); ++i) {
-    const std::string file = Quote(at("ttft_by_turn.dat"));
-    script += fmt::format(
-        "{}{} using 1:{}:xtic(2) with linespoints lw 2 pt 7 lc {} title {}, "
-        "{} using 1:{} with lines dt 2 lc {} title {}",
-        i == 0 ? "" : ", ", file, 3 + 2 * i, i + 1, Quote(runs[i].label + " mean"), file, 4 + 2 * i,
-        i + 1, Quote(runs[i].label + " p90"));
+  for (int panel = 0; panel < 2; ++panel) {
+    script += fmt::format("set title \"{}\"\nplot ", panel == 0 ? "mean" : "p90");
+    for (size_t i = 0; i < runs.size(); ++i) {
+      script += fmt::format("{}{} using 1:{}:xtic(2) with linespoints lw 2 pt 7 lc {} title {}",
+                            i == 0 ? "" : ", ", Quote(at("ttft_by_turn.dat")), 3 + 2 * i + panel,
+                            i + 1, Quote(runs[i].label));
+    }
+    script += "\n";
   }
-  script += "\nunset xrange\nunset yrange\n";
+  script += "unset multiplot\n";
+  script += kTerminal;
+  script += "unset xrange\nunset yrange\nset key outside right top\n";
 
   // TTFT CDF.
   script += fmt::format(

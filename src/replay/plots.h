@@ -1,8 +1,8 @@
 // Plots of one or several replay runs, drawn by gnuplot (Debian's gnuplot-nox,
 // pngcairo terminal) from data files and a script written next to them, so a person
 // can edit and re-run the script:
-//   ttft_by_turn.png      mean (solid) and p90 (dashed) TTFT per turn group, one line
-//                         per configuration
+//   ttft_by_turn.png      mean and p90 TTFT per turn group (two panels), one line per
+//                         configuration
 //   ttft_cdf.png          cumulative distribution of TTFT, one curve per configuration
 //   hit_rate_by_tier.png  share of prompt tokens served by each store tier (stacked;
 //                         from /metrics), with the usage-reported cached share as points

@@ -209,6 +209,7 @@ ReplayResult Replayer::Run(const Workload& w, const std::atomic<bool>* stop,
     }
   };
 
+  poll();  // a stop that came before the run starts nothing
   std::vector<std::thread> threads;
   threads.reserve(static_cast<size_t>(n));
   int64_t started = 0;

@@ -220,6 +220,16 @@ TEST(Replayer, InFlightRequestsAreCancelledAfterTheDrainTimeout) {
   EXPECT_LT(r.wall_s, 4.0);
 }
 
+TEST(Replayer, AStopBeforeTheRunSendsNothing) {
+  FakeOpenAiServer server;
+  ASSERT_TRUE(server.ok());
+  std::atomic<bool> stop{true};
+  ReplayResult r = RunOrDie(Options(server), SmallWorkload(3, 2), &stop);
+  EXPECT_TRUE(r.records.empty());
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_TRUE(server.requests().empty());
+}
+
 TEST(Replayer, CreateRejectsBadOptions) {
   ReplayOptions o;
   o.url = "localhost:8080";

@@ -29,25 +29,6 @@ constexpr char kTerminal[] =
     "set grid ytics lc rgb \"#dddddd\"\n"
     "set key outside right top\n";
 
-std::vector<std::string> Tiers(const std::vector<RunReport>& runs) {
-  std::vector<std::string> tiers;
-  for (const char* t : {"pool", "dram", "disk"}) {
-    for (const RunReport& r : runs) {
-      if (r.tiers && r.tiers->hit_tokens.count(t)) {
-        tiers.push_back(t);
-        break;
-      }
-    }
-  }
-  for (const RunReport& r : runs) {
-    if (!r.tiers) continue;
-    for (const auto& [t, n] : r.tiers->hit_tokens) {
-      if (std::find(tiers.begin(), tiers.end(), t) == tiers.end()) tiers.push_back(t);
-    }
-  }
-  return tiers;
-}
-
 }  // namespace
 
 Result<PlotFiles> WritePlots(const std::string& dir, const std::vector<RunReport>& runs,
@@ -118,7 +99,7 @@ Result<PlotFiles> WritePlots(const std::string& dir, const std::vector<RunReport
   script += "\nunset logscale x\nunset yrange\n";
 
   // Hit rate by tier.
-  const std::vector<std::string> tiers = Tiers(runs);
+  const std::vector<std::string> tiers = TiersSeen(runs);
   std::string hits = "# label";
   for (const std::string& t : tiers) hits += " " + t;
   hits += " cached_usage\n";

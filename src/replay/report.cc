@@ -117,8 +117,22 @@ nlohmann::json OptionsJson(const ReplayOptions& o) {
           {"request_timeout_s", o.request_timeout_s}};
 }
 
-// Tiers seen in any run, Cellar's three first, in the order the data moves.
-std::vector<std::string> AllTiers(const std::vector<RunReport>& runs) {
+const RunReport* FindRun(const std::vector<RunReport>& runs, const std::string& label) {
+  for (const RunReport& r : runs) {
+    if (r.label == label) return &r;
+  }
+  return nullptr;
+}
+
+// 1 - x / base, or NaN.
+double Reduction(double x, double base) {
+  if (std::isnan(x) || std::isnan(base) || base <= 0) return std::nan("");
+  return 1.0 - x / base;
+}
+
+}  // namespace
+
+std::vector<std::string> TiersSeen(const std::vector<RunReport>& runs) {
   std::vector<std::string> order = {"pool", "dram", "disk"};
   std::set<std::string> seen;
   for (const RunReport& r : runs) {
@@ -134,21 +148,6 @@ std::vector<std::string> AllTiers(const std::vector<RunReport>& runs) {
   }
   return out;
 }
-
-const RunReport* FindRun(const std::vector<RunReport>& runs, const std::string& label) {
-  for (const RunReport& r : runs) {
-    if (r.label == label) return &r;
-  }
-  return nullptr;
-}
-
-// 1 - x / base, or NaN.
-double Reduction(double x, double base) {
-  if (std::isnan(x) || std::isnan(base) || base <= 0) return std::nan("");
-  return 1.0 - x / base;
-}
-
-}  // namespace
 
 void DescribeWorkload(const Workload& w, RunReport* r) {
   r->workload_source = w.source;
@@ -255,7 +254,7 @@ std::string SummaryMarkdown(const RunReport& r) {
     md += fmt::format("n/a{}\n\n", r.metrics_note.empty() ? "" : " (" + r.metrics_note + ")");
   } else {
     md += "| tier | tokens | share of prompt tokens |\n|---|---:|---:|\n";
-    for (const std::string& tier : AllTiers({r})) {
+    for (const std::string& tier : TiersSeen({r})) {
       md += fmt::format("| {} | {:.0f} | {} |\n", tier, r.tiers->hit_tokens.at(tier),
                         Pct(r.tiers->HitRate(tier)));
     }
@@ -274,7 +273,7 @@ std::string SummaryMarkdown(const RunReport& r) {
 
 std::string CompareMarkdown(const std::vector<RunReport>& runs, const std::string& baseline) {
   const RunReport* base = baseline.empty() ? nullptr : FindRun(runs, baseline);
-  const std::vector<std::string> tiers = AllTiers(runs);
+  const std::vector<std::string> tiers = TiersSeen(runs);
   std::string md =
       "| configuration | measured | errors | TTFT mean (ms) | TTFT p99 (ms) | TTFT mean "
       "reduction vs " +

@@ -38,6 +38,10 @@ struct RunReport {
   std::string metrics_note;
 };
 
+// The store tiers that appear in any run's counters: pool, dram, disk first (the order
+// data moves in), then any other tier names in alphabetical order.
+std::vector<std::string> TiersSeen(const std::vector<RunReport>& runs);
+
 // Fills the workload fields of `r` from `w`.
 void DescribeWorkload(const Workload& w, RunReport* r);
 

@@ -11,6 +11,7 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -63,6 +64,13 @@ class FakeOpenAiServer {
     svr_.set_keep_alive_max_count(100000);
     svr_.set_keep_alive_timeout(2);
     svr_.set_tcp_nodelay(true);
+    // Debian's libcpp-httplib listens with a backlog of 5: a burst of new sessions
+    // overflows it and their SYNs are retried after 1 s, which would show up as 1 s
+    // TTFTs. Remember the listening socket to raise the backlog after the bind.
+    svr_.set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      listen_fd_ = sock;
+    });
     svr_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"status":"ok"})", "application/json");
     });
@@ -78,6 +86,7 @@ class FakeOpenAiServer {
     });
     port_ = opts_.port == 0 ? svr_.bind_to_any_port("127.0.0.1")
                             : (svr_.bind_to_port("127.0.0.1", opts_.port) ? opts_.port : -1);
+    if (port_ > 0 && listen_fd_ >= 0) ::listen(listen_fd_, 1024);  // Linux: updates the backlog
     if (port_ > 0) {
       thread_ = std::thread([this] { svr_.listen_after_bind(); });
       // stop() before the listen loop runs would be lost, and the loop never end.
@@ -250,6 +259,7 @@ class FakeOpenAiServer {
   httplib::Server svr_;
   std::thread thread_;
   int port_ = -1;
+  int listen_fd_ = -1;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};
   std::atomic<int> max_in_flight_{0};

@@ -55,6 +55,7 @@ class RunState {
   std::set<ChatClient*> clients;       // GUARDED_BY(mu): clients of running sessions
   std::vector<RequestRecord> records;  // GUARDED_BY(mu)
   int64_t turns_not_sent = 0;          // GUARDED_BY(mu)
+  std::vector<int64_t> ended;          // GUARDED_BY(mu): sessions whose thread can be joined
 
   void RequestStop() {
     stopping.store(true);
@@ -125,6 +126,7 @@ void RunState::RunSession(int64_t index) {
   turns_not_sent += static_cast<int64_t>(c.turns.size() - k);
   if (client.ok()) clients.erase(client->get());
   --active_sessions;
+  ended.push_back(index);
   cv.notify_all();
 }
 
@@ -209,9 +211,19 @@ ReplayResult Replayer::Run(const Workload& w, const std::atomic<bool>* stop,
     }
   };
 
+  // One thread per session, joined as soon as it ends (an exited thread keeps its
+  // stack until joined, and a long run has thousands of sessions).
+  std::vector<std::thread> threads(static_cast<size_t>(n));
+  const auto join_ended = [&] {
+    std::vector<int64_t> ended;
+    {
+      std::lock_guard<std::mutex> lock(st.mu);
+      ended.swap(st.ended);
+    }
+    for (int64_t i : ended) threads[static_cast<size_t>(i)].join();
+  };
+
   poll();  // a stop that came before the run starts nothing
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(n));
   int64_t started = 0;
   for (; started < n; ++started) {
     const SteadyTime arrival = After(t0, arrivals[static_cast<size_t>(started)]);
@@ -230,9 +242,10 @@ ReplayResult Replayer::Run(const Workload& w, const std::atomic<bool>* stop,
         st.cv.wait_until(lock, wake);
       }
       poll();
+      join_ended();
     }
     if (!go) break;
-    threads.emplace_back([&st, started] { st.RunSession(started); });
+    threads[static_cast<size_t>(started)] = std::thread([&st, started] { st.RunSession(started); });
   }
   while (true) {
     {
@@ -241,8 +254,9 @@ ReplayResult Replayer::Run(const Workload& w, const std::atomic<bool>* stop,
       st.cv.wait_for(lock, kPollPeriod);
     }
     poll();
+    join_ended();
   }
-  for (std::thread& t : threads) t.join();
+  join_ended();
 
   ReplayResult r;
   r.wall_s = Seconds(t0, std::chrono::steady_clock::now());

@@ -37,9 +37,10 @@ constexpr int kMaxR = 4;
 
 // ---------------------------------------------------------------- float
 
+// Rows w + r * w_stride, elements [k0, k1); adds to y unless `first`.
 template <int R, int T, bool kF16>
-void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k,
-                float* y, int64_t ldy) {
+void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k0,
+                int64_t k, bool first, float* y, int64_t ldy) {
   __m512 acc[R][T];
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
@@ -54,7 +55,7 @@ void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t
       return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(w + r * w_stride) + i);
     }
   };
-  int64_t i = 0;
+  int64_t i = k0;
   for (; i + 16 <= k; i += 16) {
     __m512 wv[R];
     for (int r = 0; r < R; ++r) wv[r] = load_w(r, i, 0xFFFF);
@@ -73,15 +74,19 @@ void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t
     }
   }
   for (int t = 0; t < T; ++t) {
-    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+    for (int r = 0; r < R; ++r) {
+      const float v = _mm512_reduce_add_ps(acc[r][t]);
+      float& out = y[(t0 + t) * ldy + r];
+      out = first ? v : out + v;
+    }
   }
 }
 
 // ---------------------------------------------------------------- bf16
 
 template <int R, int T>
-void MicroBF16(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k,
-               float* y, int64_t ldy) {
+void MicroBF16(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k0,
+               int64_t k, bool first, float* y, int64_t ldy) {
   __m512 acc[R][T];
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
@@ -99,11 +104,15 @@ void MicroBF16(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t 
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], wv[r], xv);
     }
   };
-  int64_t i = 0;
+  int64_t i = k0;
   for (; i + 32 <= k; i += 32) step(i, 0xFFFFFFFFu);
   if (i < k) step(i, static_cast<__mmask32>((1ull << (k - i)) - 1));
   for (int t = 0; t < T; ++t) {
-    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+    for (int r = 0; r < R; ++r) {
+      const float v = _mm512_reduce_add_ps(acc[r][t]);
+      float& out = y[(t0 + t) * ldy + r];
+      out = first ? v : out + v;
+    }
   }
 }
 
@@ -255,23 +264,23 @@ void ForRT(int nr, int nt, Args&&... args) {
 
 template <int R, int T>
 struct RunF32 {
-  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k,
-                  float* y, int64_t ldy) {
-    MicroFloat<R, T, false>(w, ws, a, t0, k, y, ldy);
+  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k0,
+                  int64_t k1, bool first, float* y, int64_t ldy) {
+    MicroFloat<R, T, false>(w, ws, a, t0, k0, k1, first, y, ldy);
   }
 };
 template <int R, int T>
 struct RunF16 {
-  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k,
-                  float* y, int64_t ldy) {
-    MicroFloat<R, T, true>(w, ws, a, t0, k, y, ldy);
+  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k0,
+                  int64_t k1, bool first, float* y, int64_t ldy) {
+    MicroFloat<R, T, true>(w, ws, a, t0, k0, k1, first, y, ldy);
   }
 };
 template <int R, int T>
 struct RunBF16 {
-  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k,
-                  float* y, int64_t ldy) {
-    MicroBF16<R, T>(w, ws, a, t0, k, y, ldy);
+  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k0,
+                  int64_t k1, bool first, float* y, int64_t ldy) {
+    MicroBF16<R, T>(w, ws, a, t0, k0, k1, first, y, ldy);
   }
 };
 template <int R, int T>
@@ -287,14 +296,10 @@ struct RunQ8K {
   }
 };
 
-constexpr int kTokF = 6;  // tokens per float/bf16 micro-tile
-constexpr int kTokQ = 4;  // tokens per quantized micro-tile
-
-// Tokens per block: the block's packed activations stay in L2 (~512 KiB).
-int64_t TokenBlock(const PackedActs& a) {
-  const int64_t per = std::max<int64_t>(a.q_stride, 1);
-  return std::max<int64_t>(16, (512 * 1024) / per / 4 * 4);
-}
+constexpr int kTokF = 6;                // tokens per float/bf16 micro-tile
+constexpr int kTokQ = 4;                // tokens per quantized micro-tile
+constexpr int kMacroRows = 32;          // rows prepared together (stay in L2)
+constexpr int64_t kFloatKBlock = 1024;  // float/bf16 K block (activations stay in L1)
 
 }  // namespace
 
@@ -303,24 +308,28 @@ void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
   const int64_t row_bytes = RowBytes(w);
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const int64_t n_tokens = a.n_tokens;
-  const int64_t tb = TokenBlock(a);
   switch (w.type) {
     case GgmlType::kF32:
     case GgmlType::kF16:
     case GgmlType::kBF16: {
-      for (int64_t tb0 = 0; tb0 < n_tokens; tb0 += tb) {
-        const int64_t tb1 = std::min(n_tokens, tb0 + tb);
-        for (int64_t r0 = r_begin; r0 < r_end; r0 += kMaxR) {
-          const int nr = static_cast<int>(std::min<int64_t>(kMaxR, r_end - r0));
-          const uint8_t* wr = wdata + r0 * row_bytes;
-          for (int64_t t0 = tb0; t0 < tb1; t0 += kTokF) {
-            const int nt = static_cast<int>(std::min<int64_t>(kTokF, tb1 - t0));
-            if (w.type == GgmlType::kF32) {
-              ForRT<kTokF, RunF32>(nr, nt, wr, row_bytes, a, t0, w.cols, y + r0, ldy);
-            } else if (w.type == GgmlType::kF16) {
-              ForRT<kTokF, RunF16>(nr, nt, wr, row_bytes, a, t0, w.cols, y + r0, ldy);
-            } else {
-              ForRT<kTokF, RunBF16>(nr, nt, wr, row_bytes, a, t0, w.cols, y + r0, ldy);
+      // Macro tile of rows x K block; for each token tile, every R-row micro
+      // tile reuses the token tile's activations from L1.
+      for (int64_t rb0 = r_begin; rb0 < r_end; rb0 += kMacroRows) {
+        const int64_t rb1 = std::min(r_end, rb0 + kMacroRows);
+        for (int64_t k0 = 0; k0 < w.cols; k0 += kFloatKBlock) {
+          const int64_t k1 = std::min(w.cols, k0 + kFloatKBlock);
+          for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokF) {
+            const int nt = static_cast<int>(std::min<int64_t>(kTokF, n_tokens - t0));
+            for (int64_t r0 = rb0; r0 < rb1; r0 += kMaxR) {
+              const int nr = static_cast<int>(std::min<int64_t>(kMaxR, rb1 - r0));
+              const uint8_t* wr = wdata + r0 * row_bytes;
+              if (w.type == GgmlType::kF32) {
+                ForRT<kTokF, RunF32>(nr, nt, wr, row_bytes, a, t0, k0, k1, k0 == 0, y + r0, ldy);
+              } else if (w.type == GgmlType::kF16) {
+                ForRT<kTokF, RunF16>(nr, nt, wr, row_bytes, a, t0, k0, k1, k0 == 0, y + r0, ldy);
+              } else {
+                ForRT<kTokF, RunBF16>(nr, nt, wr, row_bytes, a, t0, k0, k1, k0 == 0, y + r0, ldy);
+              }
             }
           }
         }
@@ -333,25 +342,28 @@ void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
       const int64_t n_blocks = w.cols / 32;
       const int64_t n_steps = (n_blocks + 1) / 2;
       // Per row: 64 B weights + 64 B init + 64 B scales per step.
-      auto* buf = static_cast<uint8_t*>(CallerScratch(3, kMaxR * n_steps * 192));
-      Q8ARowTile tile;
-      tile.n_steps = n_steps;
-      for (int r = 0; r < kMaxR; ++r) {
-        uint8_t* base = buf + r * n_steps * 192;
-        tile.wq[r] = reinterpret_cast<int8_t*>(base);
-        tile.init[r] = reinterpret_cast<int32_t*>(base + n_steps * 64);
-        tile.dw[r] = reinterpret_cast<float*>(base + n_steps * 128);
-      }
-      for (int64_t tb0 = 0; tb0 < n_tokens; tb0 += tb) {
-        const int64_t tb1 = std::min(n_tokens, tb0 + tb);
-        for (int64_t r0 = r_begin; r0 < r_end; r0 += kMaxR) {
-          const int nr = static_cast<int>(std::min<int64_t>(kMaxR, r_end - r0));
-          for (int r = 0; r < nr; ++r) {
-            PrepQ8ARow(w.type, wdata + (r0 + r) * row_bytes, n_blocks, tile.wq[r], tile.init[r],
-                       tile.dw[r]);
-          }
-          for (int64_t t0 = tb0; t0 < tb1; t0 += kTokQ) {
-            const int nt = static_cast<int>(std::min<int64_t>(kTokQ, tb1 - t0));
+      const int64_t per_row = n_steps * 192;
+      auto* buf = static_cast<uint8_t*>(CallerScratch(3, kMacroRows * per_row));
+      for (int64_t rb0 = r_begin; rb0 < r_end; rb0 += kMacroRows) {
+        const int64_t rb1 = std::min(r_end, rb0 + kMacroRows);
+        for (int64_t r = rb0; r < rb1; ++r) {
+          uint8_t* base = buf + (r - rb0) * per_row;
+          PrepQ8ARow(w.type, wdata + r * row_bytes, n_blocks, reinterpret_cast<int8_t*>(base),
+                     reinterpret_cast<int32_t*>(base + n_steps * 64),
+                     reinterpret_cast<float*>(base + n_steps * 128));
+        }
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokQ) {
+          const int nt = static_cast<int>(std::min<int64_t>(kTokQ, n_tokens - t0));
+          for (int64_t r0 = rb0; r0 < rb1; r0 += kMaxR) {
+            const int nr = static_cast<int>(std::min<int64_t>(kMaxR, rb1 - r0));
+            Q8ARowTile tile;
+            tile.n_steps = n_steps;
+            for (int r = 0; r < nr; ++r) {
+              uint8_t* base = buf + (r0 + r - rb0) * per_row;
+              tile.wq[r] = reinterpret_cast<int8_t*>(base);
+              tile.init[r] = reinterpret_cast<int32_t*>(base + n_steps * 64);
+              tile.dw[r] = reinterpret_cast<float*>(base + n_steps * 128);
+            }
             ForRT<kTokQ, RunQ8A>(nr, nt, tile, a, t0, y + r0, ldy);
           }
         }
@@ -364,35 +376,39 @@ void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
       const int64_t n_sb = w.cols / 256;
       // Per row and super-block: 256 B weights, 256 B scales, 64 B corr, 4 B d.
       const int64_t per_row = n_sb * (256 + 256 + 64 + 64);
-      auto* buf = static_cast<uint8_t*>(CallerScratch(3, kMaxR * per_row));
-      Q8KRowTile tile;
-      tile.n_sb = n_sb;
-      for (int r = 0; r < kMaxR; ++r) {
-        uint8_t* base = buf + r * per_row;
-        tile.wq[r] = base;
-        tile.sc[r] = reinterpret_cast<int16_t*>(base + n_sb * 256);
-        tile.corr[r] = reinterpret_cast<float*>(base + n_sb * 512);
-        tile.dw[r] = reinterpret_cast<float*>(base + n_sb * 576);
-      }
-      for (int64_t tb0 = 0; tb0 < n_tokens; tb0 += tb) {
-        const int64_t tb1 = std::min(n_tokens, tb0 + tb);
-        for (int64_t r0 = r_begin; r0 < r_end; r0 += kMaxR) {
-          const int nr = static_cast<int>(std::min<int64_t>(kMaxR, r_end - r0));
-          for (int r = 0; r < nr; ++r) {
-            const uint8_t* row = wdata + (r0 + r) * row_bytes;
-            if (w.type == GgmlType::kQ4_K) {
-              PrepKRow<BlockQ4K, UnpackQ4K>(row, n_sb, tile.wq[r], tile.sc[r], tile.dw[r],
-                                            tile.corr[r]);
-            } else if (w.type == GgmlType::kQ5_K) {
-              PrepKRow<BlockQ5K, UnpackQ5K>(row, n_sb, tile.wq[r], tile.sc[r], tile.dw[r],
-                                            tile.corr[r]);
-            } else {
-              PrepKRow<BlockQ6K, UnpackQ6K>(row, n_sb, tile.wq[r], tile.sc[r], tile.dw[r],
-                                            tile.corr[r]);
-            }
+      auto* buf = static_cast<uint8_t*>(CallerScratch(3, kMacroRows * per_row));
+      auto row_tile = [&](int64_t i, uint8_t** wq, int16_t** sc, float** corr, float** dw) {
+        uint8_t* base = buf + i * per_row;
+        *wq = base;
+        *sc = reinterpret_cast<int16_t*>(base + n_sb * 256);
+        *corr = reinterpret_cast<float*>(base + n_sb * 512);
+        *dw = reinterpret_cast<float*>(base + n_sb * 576);
+      };
+      for (int64_t rb0 = r_begin; rb0 < r_end; rb0 += kMacroRows) {
+        const int64_t rb1 = std::min(r_end, rb0 + kMacroRows);
+        for (int64_t r = rb0; r < rb1; ++r) {
+          uint8_t* wq;
+          int16_t* sc;
+          float *corr, *dw;
+          row_tile(r - rb0, &wq, &sc, &corr, &dw);
+          const uint8_t* row = wdata + r * row_bytes;
+          if (w.type == GgmlType::kQ4_K) {
+            PrepKRow<BlockQ4K, UnpackQ4K>(row, n_sb, wq, sc, dw, corr);
+          } else if (w.type == GgmlType::kQ5_K) {
+            PrepKRow<BlockQ5K, UnpackQ5K>(row, n_sb, wq, sc, dw, corr);
+          } else {
+            PrepKRow<BlockQ6K, UnpackQ6K>(row, n_sb, wq, sc, dw, corr);
           }
-          for (int64_t t0 = tb0; t0 < tb1; t0 += kTokQ) {
-            const int nt = static_cast<int>(std::min<int64_t>(kTokQ, tb1 - t0));
+        }
+        for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokQ) {
+          const int nt = static_cast<int>(std::min<int64_t>(kTokQ, n_tokens - t0));
+          for (int64_t r0 = rb0; r0 < rb1; r0 += kMaxR) {
+            const int nr = static_cast<int>(std::min<int64_t>(kMaxR, rb1 - r0));
+            Q8KRowTile tile;
+            tile.n_sb = n_sb;
+            for (int r = 0; r < nr; ++r) {
+              row_tile(r0 + r - rb0, &tile.wq[r], &tile.sc[r], &tile.corr[r], &tile.dw[r]);
+            }
             ForRT<kTokQ, RunQ8K>(nr, nt, tile, a, t0, y + r0, ldy);
           }
         }

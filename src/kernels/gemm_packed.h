@@ -10,6 +10,8 @@
 //          [d0 x8, d1 x8] of the two blocks' (fp16-rounded) scales.
 //   kQ8K   for K-quant weights: s8 q of the Q8_K activation quant; per 256
 //          elements the f32 scale d and the 16 floats d * bsum16.
+//   kQ8S   for Q8_0/Q4_0/Q5_0 weights (AVX2 level): s8 q of the Q8_0
+//          activation quant and one float (the fp16-rounded d) per 32.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +21,7 @@
 
 namespace cellar::matmul_internal {
 
-enum class ActLayout { kF32, kBF16, kQ8A, kQ8K };
+enum class ActLayout { kF32, kBF16, kQ8A, kQ8K, kQ8S };
 
 struct PackedActs {
   ActLayout layout = ActLayout::kF32;
@@ -32,6 +34,18 @@ struct PackedActs {
   const float* c = nullptr;    // kQ8K: 16 floats (d * bsum16) per 256 elements
   int64_t c_stride = 0;        // floats per token
 };
+
+// Portable packing (matmul_pack.cc), parallel over tokens: kF32 with the
+// values rounded to f16 (`round` = kF16), to bf16 (kBF16) or copied (kF32);
+// kQ8S; kQ8K. Rows are padded with zeros to a multiple of 32 (kF32, kQ8S).
+PackedActs PackActivationsPortable(ActLayout layout, GgmlType round, const float* x, int64_t ldx,
+                                   int64_t n_tokens, int64_t k, ThreadPool& pool);
+
+// AVX2 level (gemm_avx2.cc): all tokens, rows [r_begin, r_end); one thread.
+namespace avx2 {
+void MatMulRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end,
+                float* y, int64_t ldy);
+}  // namespace avx2
 
 // AVX-512 level (gemm_avx512.cc, gemv_avx512.cc, matmul_avx512.cc).
 namespace avx512 {

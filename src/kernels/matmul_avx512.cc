@@ -195,6 +195,8 @@ PackedActs PackActivations(ActLayout layout, const float* x, int64_t ldx, int64_
       a.c = cbuf;
       break;
     }
+    case ActLayout::kQ8S:  // not used at this level
+      break;
   }
   return a;
 }

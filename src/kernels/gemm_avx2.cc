@@ -59,21 +59,29 @@ template <GgmlType kType, int R, int T>
 void MicroFloat(const uint8_t* w, int64_t row_bytes, const PackedActs& a, int64_t t0, int64_t k,
                 float* y, int64_t ldy) {
   __m256 acc[R][T];
+  CELLAR_UNROLL
   for (int r = 0; r < R; ++r) {
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
   }
   const float* x[T];
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) x[t] = reinterpret_cast<const float*>(a.q + (t0 + t) * a.q_stride);
   int64_t i = 0;
   for (; i + 8 <= k; i += 8) {
     __m256 wv[R];
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) wv[r] = LoadW8<kType>(w + r * row_bytes, i);
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) {
       const __m256 xv = _mm256_loadu_ps(x[t] + i);
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
     }
   }
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) {
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) {
       float v = HSum(acc[r][t]);
       for (int64_t j = i; j < k; ++j) v += LoadW1<kType>(w + r * row_bytes, j) * x[t][j];
@@ -126,21 +134,26 @@ template <GgmlType kType, int R, int T>
 void MicroQ8S(const uint8_t* w, int64_t row_bytes, const PackedActs& a, int64_t t0, int64_t k,
               float* y, int64_t ldy) {
   __m256 acc[R][T];
+  CELLAR_UNROLL
   for (int r = 0; r < R; ++r) {
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
   }
   const __m256i ones = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < k / 32; ++b) {
     __m256i wv[R], aw[R];
     float dw[R];
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) {
       wv[r] = LoadBlock32<kType>(w + r * row_bytes, b, &dw[r]);
       aw[r] = _mm256_sign_epi8(wv[r], wv[r]);
     }
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) {
       const __m256i xv = _mm256_loadu_si256(
           reinterpret_cast<const __m256i*>(a.q + (t0 + t) * a.q_stride + 32 * b));
       const float dx = a.d[(t0 + t) * a.d_stride + b];
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) {
         const __m256i p = _mm256_maddubs_epi16(aw[r], _mm256_sign_epi8(xv, wv[r]));
         const __m256 s = _mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones));
@@ -148,7 +161,9 @@ void MicroQ8S(const uint8_t* w, int64_t row_bytes, const PackedActs& a, int64_t 
       }
     }
   }
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) {
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = HSum(acc[r][t]);
   }
 }
@@ -165,6 +180,7 @@ struct KChunks {
 };
 
 inline void ScalesMinsK4(const uint8_t* q, uint8_t* sc, uint8_t* mn) {
+  CELLAR_UNROLL
   for (int j = 0; j < 8; ++j) GetScaleMinK4(j, q, &sc[j], &mn[j]);
 }
 
@@ -197,6 +213,7 @@ inline void UnpackK(const uint8_t* row, int64_t b, KChunks* k) {
       qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh));
     }
     const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    CELLAR_UNROLL
     for (int g = 0; g < 4; ++g) {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * g));
       k->w[2 * g] = _mm256_and_si256(v, m4);
@@ -210,17 +227,19 @@ inline void UnpackK(const uint8_t* row, int64_t b, KChunks* k) {
     }
     uint8_t sc[8], mn[8];
     ScalesMinsK4(scales, sc, mn);
+    CELLAR_UNROLL
     for (int j = 0; j < 8; ++j) k->s[j] = _mm256_set1_epi16(sc[j]);
     k->d = HalfToFloat(d);
     MinCorr(mn, HalfToFloat(dmin), k->corr);
   } else {
     const auto& blk = reinterpret_cast<const BlockQ6K*>(row)[b];
     const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    CELLAR_UNROLL
     for (int h = 0; h < 2; ++h) {
       const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h));
       const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.ql + 64 * h + 32));
       const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * h));
-      auto hi = [&](int shift) {
+      auto hi = [&](int shift) CELLAR_INLINE {
         return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, shift), m2), 4);
       };
       k->w[4 * h] = _mm256_or_si256(_mm256_and_si256(l0, m4), hi(0));
@@ -228,12 +247,14 @@ inline void UnpackK(const uint8_t* row, int64_t b, KChunks* k) {
       k->w[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), hi(4));
       k->w[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), hi(6));
     }
+    CELLAR_UNROLL
     for (int j = 0; j < 8; ++j) {
       k->s[j] = _mm256_set_m128i(_mm_set1_epi16(blk.scales[2 * j + 1]),
                                  _mm_set1_epi16(blk.scales[2 * j]));
     }
     k->d = HalfToFloat(blk.d);
     alignas(32) float c[16];
+    CELLAR_UNROLL
     for (int j = 0; j < 16; ++j) c[j] = -32.0f * k->d * blk.scales[j];
     k->corr[0] = _mm256_load_ps(c);
     k->corr[1] = _mm256_load_ps(c + 8);
@@ -244,18 +265,25 @@ template <GgmlType kType, int R, int T>
 void MicroK(const uint8_t* w, int64_t row_bytes, const PackedActs& a, int64_t t0, int64_t k,
             float* y, int64_t ldy) {
   __m256 acc[R][T];
+  CELLAR_UNROLL
   for (int r = 0; r < R; ++r) {
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
   }
   for (int64_t b = 0; b < k / 256; ++b) {
     KChunks kc[R];
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) UnpackK<kType>(w + r * row_bytes, b, &kc[r]);
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) {
       const uint8_t* x = a.q + (t0 + t) * a.q_stride + 256 * b;
       __m256i acci[R];
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) acci[r] = _mm256_setzero_si256();
+      CELLAR_UNROLL
       for (int j = 0; j < 8; ++j) {
         const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32 * j));
+        CELLAR_UNROLL
         for (int r = 0; r < R; ++r) {
           const __m256i p = _mm256_maddubs_epi16(kc[r].w[j], xv);
           acci[r] = _mm256_add_epi32(acci[r], _mm256_madd_epi16(p, kc[r].s[j]));
@@ -264,6 +292,7 @@ void MicroK(const uint8_t* w, int64_t row_bytes, const PackedActs& a, int64_t t0
       const float dx = a.d[(t0 + t) * a.d_stride + b];
       const float* c = a.c + (t0 + t) * a.c_stride + 16 * b;
       const __m256 c0 = _mm256_loadu_ps(c), c1 = _mm256_loadu_ps(c + 8);
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) {
         acc[r][t] =
             _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[r]), _mm256_set1_ps(kc[r].d * dx), acc[r][t]);
@@ -272,7 +301,9 @@ void MicroK(const uint8_t* w, int64_t row_bytes, const PackedActs& a, int64_t t0
       }
     }
   }
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) {
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = HSum(acc[r][t]);
   }
 }

@@ -42,12 +42,15 @@ template <int R, int T, bool kF16>
 void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k0,
                 int64_t k, bool first, float* y, int64_t ldy) {
   __m512 acc[R][T];
+  CELLAR_UNROLL
   for (int r = 0; r < R; ++r) {
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   }
   const float* x[T];
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) x[t] = reinterpret_cast<const float*>(a.q + (t0 + t) * a.q_stride);
-  auto load_w = [&](int r, int64_t i, __mmask16 m) {
+  auto load_w = [&](int r, int64_t i, __mmask16 m) CELLAR_INLINE {
     if constexpr (kF16) {
       const auto* p = reinterpret_cast<const uint16_t*>(w + r * w_stride) + i;
       return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
@@ -58,22 +61,30 @@ void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t
   int64_t i = k0;
   for (; i + 16 <= k; i += 16) {
     __m512 wv[R];
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) wv[r] = load_w(r, i, 0xFFFF);
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) {
       const __m512 xv = _mm512_loadu_ps(x[t] + i);
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
     }
   }
   if (i < k) {
     const __mmask16 m = static_cast<__mmask16>((1u << (k - i)) - 1);
     __m512 wv[R];
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) wv[r] = load_w(r, i, m);
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) {
       const __m512 xv = _mm512_maskz_loadu_ps(m, x[t] + i);
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
     }
   }
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) {
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) {
       const float v = _mm512_reduce_add_ps(acc[r][t]);
       float& out = y[(t0 + t) * ldy + r];
@@ -88,26 +99,34 @@ template <int R, int T>
 void MicroBF16(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k0,
                int64_t k, bool first, float* y, int64_t ldy) {
   __m512 acc[R][T];
+  CELLAR_UNROLL
   for (int r = 0; r < R; ++r) {
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   }
   const uint16_t* x[T];
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) x[t] = reinterpret_cast<const uint16_t*>(a.q + (t0 + t) * a.q_stride);
-  auto step = [&](int64_t i, __mmask32 m) {
+  auto step = [&](int64_t i, __mmask32 m) CELLAR_INLINE {
     __m512bh wv[R];
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) {
       const auto* p = reinterpret_cast<const uint16_t*>(w + r * w_stride) + i;
       wv[r] = (__m512bh)_mm512_maskz_loadu_epi16(m, p);
     }
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) {
       const __m512bh xv = (__m512bh)_mm512_loadu_si512(x[t] + i);
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], wv[r], xv);
     }
   };
   int64_t i = k0;
   for (; i + 32 <= k; i += 32) step(i, 0xFFFFFFFFu);
   if (i < k) step(i, static_cast<__mmask32>((1ull << (k - i)) - 1));
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) {
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) {
       const float v = _mm512_reduce_add_ps(acc[r][t]);
       float& out = y[(t0 + t) * ldy + r];
@@ -142,15 +161,20 @@ void PrepQ8ARow(GgmlType type, const uint8_t* row, int64_t n_blocks, int8_t* wq,
 template <int R, int T>
 void MicroQ8A(const Q8ARowTile& tile, const PackedActs& a, int64_t t0, float* y, int64_t ldy) {
   __m512 acc[R][T];
+  CELLAR_UNROLL
   for (int r = 0; r < R; ++r) {
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   }
   for (int64_t s = 0; s < tile.n_steps; ++s) {
     __m512i wv[R];
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_si512(tile.wq[r] + 64 * s);
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) {
       const __m512i u = _mm512_loadu_si512(a.q + (t0 + t) * a.q_stride + 64 * s);
       const __m512 dx = _mm512_loadu_ps(a.d + (t0 + t) * a.d_stride + 16 * s);
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) {
         const __m512i i = _mm512_dpbusd_epi32(_mm512_loadu_si512(tile.init[r] + 16 * s), u, wv[r]);
         const __m512 sc = _mm512_mul_ps(_mm512_loadu_ps(tile.dw[r] + 16 * s), dx);
@@ -158,7 +182,9 @@ void MicroQ8A(const Q8ARowTile& tile, const PackedActs& a, int64_t t0, float* y,
       }
     }
   }
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) {
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
   }
 }
@@ -182,6 +208,7 @@ void PrepKRow(const uint8_t* row, int64_t n_sb, uint8_t* wq, int16_t* sc, float*
   for (int64_t b = 0; b < n_sb; ++b) {
     KBlock k;
     Unpack(blocks[b], &k);
+    CELLAR_UNROLL
     for (int g = 0; g < 4; ++g) {
       _mm512_storeu_si512(wq + 256 * b + 64 * g, k.w[g]);
       _mm512_storeu_si512(sc + 128 * b + 32 * g, k.s[g]);
@@ -194,30 +221,40 @@ void PrepKRow(const uint8_t* row, int64_t n_sb, uint8_t* wq, int16_t* sc, float*
 template <int R, int T>
 void MicroQ8K(const Q8KRowTile& tile, const PackedActs& a, int64_t t0, float* y, int64_t ldy) {
   __m512 accf[R][T];
+  CELLAR_UNROLL
   for (int r = 0; r < R; ++r) {
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) accf[r][t] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < tile.n_sb; ++b) {
     __m512i acci[R][T];
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) {
+      CELLAR_UNROLL
       for (int t = 0; t < T; ++t) acci[r][t] = _mm512_setzero_si512();
     }
+    CELLAR_UNROLL
     for (int g = 0; g < 4; ++g) {
       __m512i wv[R], sv[R];
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) {
         wv[r] = _mm512_loadu_si512(tile.wq[r] + 256 * b + 64 * g);
         sv[r] = _mm512_loadu_si512(tile.sc[r] + 128 * b + 32 * g);
       }
+      CELLAR_UNROLL
       for (int t = 0; t < T; ++t) {
         const __m512i xv = _mm512_loadu_si512(a.q + (t0 + t) * a.q_stride + 256 * b + 64 * g);
+        CELLAR_UNROLL
         for (int r = 0; r < R; ++r) {
           acci[r][t] = _mm512_dpwssd_epi32(acci[r][t], _mm512_maddubs_epi16(wv[r], xv), sv[r]);
         }
       }
     }
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) {
       const float dx = a.d[(t0 + t) * a.d_stride + b];
       const __m512 cx = _mm512_loadu_ps(a.c + (t0 + t) * a.c_stride + 16 * b);
+      CELLAR_UNROLL
       for (int r = 0; r < R; ++r) {
         const __m512 sc = _mm512_set1_ps(tile.dw[r][b] * dx);
         accf[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[r][t]), sc, accf[r][t]);
@@ -225,7 +262,9 @@ void MicroQ8K(const Q8KRowTile& tile, const PackedActs& a, int64_t t0, float* y,
       }
     }
   }
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) {
+    CELLAR_UNROLL
     for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(accf[r][t]);
   }
 }

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "gguf/ggml_type.h"
+#include "kernels/gemm_packed.h"
 #include "kernels/quant_blocks.h"
 
 namespace cellar::matmul_internal::avx512 {
@@ -129,6 +130,7 @@ inline void DecodeScalesK4(const uint8_t* q, uint64_t* sc, uint64_t* mn) {
 inline void ScaleVectors32(uint64_t sc8, __m512i s[4]) {
   const __m512i v =
       _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(sc8))));
+  CELLAR_UNROLL
   for (int g = 0; g < 4; ++g) {
     const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(2 * g)),
                                            _mm256_set1_epi16(static_cast<short>(2 * g + 1)), 1);
@@ -153,6 +155,7 @@ inline __m512i Nibbles64(__m256i v) {
 }
 
 inline void UnpackQ4K(const BlockQ4K& b, KBlock* k) {
+  CELLAR_UNROLL
   for (int g = 0; g < 4; ++g) {
     k->w[g] = Nibbles64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * g)));
   }
@@ -167,6 +170,7 @@ inline void UnpackQ5K(const BlockQ5K& b, KBlock* k) {
   const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
   const __m512i qh2 = _mm512_inserti64x4(_mm512_castsi256_si512(qh), qh, 1);
   const __m512i one = _mm512_set1_epi8(1);
+  CELLAR_UNROLL
   for (int g = 0; g < 4; ++g) {
     const __m512i lo =
         Nibbles64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * g)));
@@ -185,6 +189,7 @@ inline void UnpackQ5K(const BlockQ5K& b, KBlock* k) {
 
 inline void UnpackQ6K(const BlockQ6K& b, KBlock* k) {
   const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(3);
+  CELLAR_UNROLL
   for (int h = 0; h < 2; ++h) {
     // ql bytes [64h, 64h + 64): low nibbles are elements 128h + 0..63, high
     // nibbles 128h + 64..127. qh[32h + l]: 2 bits each for +0, +32, +64, +96.
@@ -199,6 +204,7 @@ inline void UnpackQ6K(const BlockQ6K& b, KBlock* k) {
   }
   const __m128i s8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
   const __m512i s16 = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(s8));
+  CELLAR_UNROLL
   for (int g = 0; g < 4; ++g) {
     // [sc[4g] x8, sc[4g+1] x8, sc[4g+2] x8, sc[4g+3] x8]
     const __m512i idx =
@@ -217,6 +223,7 @@ inline void UnpackQ6K(const BlockQ6K& b, KBlock* k) {
 // sum_g dpwssd(maddubs(w_g, x_g), s_g).
 inline __m512i KDot(const KBlock& k, const int8_t* x) {
   __m512i acc = _mm512_setzero_si512();
+  CELLAR_UNROLL
   for (int g = 0; g < 4; ++g) {
     const __m512i xv = _mm512_loadu_si512(x + 64 * g);
     acc = _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(k.w[g], xv), k.s[g]);

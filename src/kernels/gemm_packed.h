@@ -19,6 +19,13 @@
 #include "base/thread_pool.h"
 #include "kernels/matmul.h"
 
+// Fully unrolls a loop with a small constant trip count (register blocking:
+// GCC keeps an array of vector accumulators in registers only when unrolled).
+#define CELLAR_UNROLL _Pragma("GCC unroll 16")
+// Forces inlining of a kernel helper lambda (its captured accumulators then
+// stay in registers).
+#define CELLAR_INLINE __attribute__((always_inline))
+
 namespace cellar::matmul_internal {
 
 enum class ActLayout { kF32, kBF16, kQ8A, kQ8K, kQ8S };

@@ -19,6 +19,7 @@ void GemvQ8A(GgmlType type, const uint8_t* wdata, int64_t row_bytes, int64_t n_b
              const PackedActs& a, int64_t r0, int64_t r1, float* y, int64_t ldy) {
   const uint8_t* u[T];
   const float* dx[T];
+  CELLAR_UNROLL
   for (int t = 0; t < T; ++t) {
     u[t] = a.q + t * a.q_stride;
     dx[t] = a.d + t * a.d_stride;
@@ -27,10 +28,12 @@ void GemvQ8A(GgmlType type, const uint8_t* wdata, int64_t row_bytes, int64_t n_b
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = wdata + r * row_bytes;
     __m512 acc[T];
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-    auto step = [&](int64_t s, __m512i v, float d0, float d1) {
+    auto step = [&](int64_t s, __m512i v, float d0, float d1) CELLAR_INLINE {
       const __m512i init = Q8AInit(v);
       const __m512 dw = PairScales(d0, d1);
+      CELLAR_UNROLL
       for (int t = 0; t < T; ++t) {
         const __m512i i = _mm512_dpbusd_epi32(init, _mm512_loadu_si512(u[t] + 64 * s), v);
         const __m512 sc = _mm512_mul_ps(dw, _mm512_loadu_ps(dx[t] + 16 * s));
@@ -49,6 +52,7 @@ void GemvQ8A(GgmlType type, const uint8_t* wdata, int64_t row_bytes, int64_t n_b
       const __m512i v = LoadQ8APair(type, row, n_blocks - 1, false, &d0, &d1);
       step(n_pairs, v, d0, d1);
     }
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) y[t * ldy + r] = _mm512_reduce_add_ps(acc[t]);
   }
 }
@@ -59,6 +63,7 @@ void GemvK(const uint8_t* wdata, int64_t row_bytes, int64_t n_sb, const PackedAc
   for (int64_t r = r0; r < r1; ++r) {
     const auto* blocks = reinterpret_cast<const Block*>(wdata + r * row_bytes);
     __m512 acc[T];
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n_sb; ++b) {
       _mm_prefetch(reinterpret_cast<const char*>(blocks + b) + 1024, _MM_HINT_T0);
@@ -66,6 +71,7 @@ void GemvK(const uint8_t* wdata, int64_t row_bytes, int64_t n_sb, const PackedAc
       _mm_prefetch(reinterpret_cast<const char*>(blocks + b) + 1152, _MM_HINT_T0);
       KBlock k;
       Unpack(blocks[b], &k);
+      CELLAR_UNROLL
       for (int t = 0; t < T; ++t) {
         const int8_t* x = reinterpret_cast<const int8_t*>(a.q + t * a.q_stride) + 256 * b;
         const __m512i i = KDot(k, x);
@@ -74,6 +80,7 @@ void GemvK(const uint8_t* wdata, int64_t row_bytes, int64_t n_sb, const PackedAc
         acc[t] = _mm512_fmadd_ps(k.corr, _mm512_loadu_ps(a.c + t * a.c_stride + 16 * b), acc[t]);
       }
     }
+    CELLAR_UNROLL
     for (int t = 0; t < T; ++t) y[t * ldy + r] = _mm512_reduce_add_ps(acc[t]);
   }
 }

@@ -42,6 +42,32 @@ TEST(DequantizeTest, Q4_0HandBlock) {
   }
 }
 
+TEST(DequantizeTest, Q5_0AndQ5_1HandBlocks) {
+  // Element j: low 4 bits in byte j % 16 (low nibble for j < 16), bit 4 = bit j of qh.
+  auto q_of = [](int j) { return (j * 11 + 7) % 32; };
+  BlockQ5_0 b0;
+  BlockQ5_1 b1;
+  b0.d = kHalfHalf;
+  b1.d = kHalfQuarter;
+  b1.m = 0xBC00;  // -1.0
+  uint32_t qh = 0;
+  for (int j = 0; j < 16; ++j) {
+    const int lo = q_of(j), hi = q_of(j + 16);
+    b0.qs[j] = b1.qs[j] = static_cast<uint8_t>((lo & 15) | ((hi & 15) << 4));
+    qh |= static_cast<uint32_t>(lo >> 4) << j;
+    qh |= static_cast<uint32_t>(hi >> 4) << (j + 16);
+  }
+  std::memcpy(b0.qh, &qh, 4);
+  std::memcpy(b1.qh, &qh, 4);
+  float y0[32], y1[32];
+  DequantizeRowQ5_0(&b0, y0, 32);
+  DequantizeRowQ5_1(&b1, y1, 32);
+  for (int j = 0; j < 32; ++j) {
+    EXPECT_EQ(y0[j], 0.5f * (q_of(j) - 16)) << j;
+    EXPECT_EQ(y1[j], 0.25f * q_of(j) - 1.0f) << j;
+  }
+}
+
 // 6-bit scale/min packing, decoded by hand from these literal bytes.
 constexpr uint8_t kScales[12] = {0xC1, 0x42, 0x03, 0x84, 0x45, 0xC6,
                                  0x07, 0x88, 0x9A, 0xBC, 0xDE, 0xF0};
@@ -223,6 +249,40 @@ TEST(QuantizeTest, Q4_0ErrorBound) {
   }
 }
 
+// Q5_0: |err| <= 1.001 * |d| + 16 * |d16 - d| with d = max / -16 (as Q4_0,
+// one step where the far side clamps at 15); Q5_1: |err| <= 0.501 * d + 31 *
+// |d16 - d| + |m16 - min| with d = (max - min) / 31.
+TEST(QuantizeTest, Q5_0AndQ5_1ErrorBounds) {
+  for (int kind = 0; kind < 3; ++kind) {
+    const auto x = RandomRow(kind, 32 * 64, 500 + kind);
+    std::vector<uint8_t> bytes;
+    const auto y0 = RoundTrip(GgmlType::kQ5_0, x, &bytes);
+    const auto y1 = RoundTrip(GgmlType::kQ5_1, x, &bytes);
+    for (size_t b = 0; b < x.size() / 32; ++b) {
+      float amax = 0, max = 0, lo = x[32 * b], hi = x[32 * b];
+      for (int j = 0; j < 32; ++j) {
+        const float v = x[32 * b + j];
+        if (std::fabs(v) > amax) {
+          amax = std::fabs(v);
+          max = v;
+        }
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+      const float d0 = std::fabs(max / 16), d0h = Fp16ToFloat(FloatToFp16(d0));
+      const float d1 = (hi - lo) / 31, d1h = Fp16ToFloat(FloatToFp16(d1));
+      const float m1h = Fp16ToFloat(FloatToFp16(lo));
+      for (int j = 0; j < 32; ++j) {
+        const size_t i = 32 * b + j;
+        ASSERT_LE(std::fabs(y0[i] - x[i]), 1.001f * d0 + 16 * std::fabs(d0h - d0)) << b << " " << j;
+        ASSERT_LE(std::fabs(y1[i] - x[i]),
+                  0.501f * d1 + 31 * std::fabs(d1h - d1) + std::fabs(m1h - lo) + 1e-6f)
+            << b << " " << j;
+      }
+    }
+  }
+}
+
 // K-quants. (1) Every element is reconstructed by the grid point nearest to
 // it: with the stored step D and offset of its sub-block, |err| <= |D| / 2 +
 // 1e-6 inside the grid's range, and the distance to the range outside it.
@@ -306,8 +366,8 @@ TEST(QuantizeTest, Q8KBoundAndBsums) {
 }
 
 TEST(QuantizeTest, ZeroAndNonFiniteRowsAreSafe) {
-  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ5_K,
-                     GgmlType::kQ6_K, GgmlType::kQ8_K}) {
+  for (GgmlType t : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ5_1,
+                     GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_K}) {
     std::vector<float> zeros(256, 0.0f);
     std::vector<uint8_t> bytes;
     const auto y = RoundTrip(t, zeros, &bytes);

@@ -9,7 +9,12 @@
 
 namespace cellar {
 namespace {
-constexpr int kSpinIterations = 1 << 16;
+// Waiting has three phases: pause-spin (lowest latency when the machine is
+// idle), then sched_yield (lets another runnable thread — e.g. the pool
+// thread being waited for — have the core when the machine is oversubscribed),
+// then (workers only) sleeping on the condition variable.
+constexpr int kPauseSpins = 1 << 12;
+constexpr int kYieldSpins = 1 << 12;
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
@@ -40,7 +45,13 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
   }
   if (sleepers_.load(std::memory_order_acquire) > 0) wake_.notify_all();
   fn(0, n_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kPauseSpins) {
+      _mm_pause();
+    } else {
+      std::this_thread::yield();
+    }
+  }
   job_ = nullptr;
 }
 
@@ -59,8 +70,13 @@ void ThreadPool::WorkerLoop(int ith) {
     int spins = 0;
     uint64_t gen;
     while ((gen = generation_.load(std::memory_order_acquire)) == seen) {
-      if (++spins < kSpinIterations) {
+      ++spins;
+      if (spins < kPauseSpins) {
         _mm_pause();
+        continue;
+      }
+      if (spins < kPauseSpins + kYieldSpins) {
+        std::this_thread::yield();
         continue;
       }
       std::unique_lock<std::mutex> lock(mu_);

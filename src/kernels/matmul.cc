@@ -1,5 +1,6 @@
 #include "kernels/matmul.h"
 
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -102,6 +103,24 @@ struct ScratchSlot {
   size_t size = 0;
 };
 }  // namespace
+
+void ParallelChunks(ThreadPool& pool, int64_t n, int64_t chunk,
+                    const std::function<void(int64_t, int64_t)>& fn) {
+  const int64_t n_chunks = (n + chunk - 1) / chunk;
+  if (n_chunks <= 1 || pool.size() == 1) {
+    if (n > 0) fn(0, n);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  pool.Run([&](int, int) {
+    for (;;) {
+      const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
+      if (c >= n_chunks) return;
+      const int64_t b = c * chunk;
+      fn(b, b + chunk < n ? b + chunk : n);
+    }
+  });
+}
 
 void* CallerScratch(int slot, size_t bytes) {
   thread_local ScratchSlot slots[4];

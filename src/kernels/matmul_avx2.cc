@@ -28,11 +28,8 @@ void MatMulAvx2(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_to
       MatMulScalar(w, x, ldx, n_tokens, y, ldy, pool);
       return;
   }
-  pool.Run([&](int ith, int nth) {
-    int64_t r0, r1;
-    SplitRange(w.rows, 16, ith, nth, &r0, &r1);
-    if (r0 < r1) avx2::MatMulRows(w, a, r0, r1, y, ldy);
-  });
+  ParallelChunks(pool, w.rows, 32,
+                 [&](int64_t r0, int64_t r1) { avx2::MatMulRows(w, a, r0, r1, y, ldy); });
 }
 
 }  // namespace cellar::matmul_internal

@@ -236,11 +236,8 @@ void MatMulAvx512(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_
       return;
   }
   const bool gemv = n_tokens < 4;
-  // Rows are split in contiguous ranges aligned to the GEMM row tile.
-  pool.Run([&](int ith, int nth) {
-    int64_t r0, r1;
-    SplitRange(w.rows, 16, ith, nth, &r0, &r1);
-    if (r0 >= r1) return;
+  // GEMM: one 32-row macro tile per chunk; GEMV: 64 rows per chunk.
+  ParallelChunks(pool, w.rows, gemv ? 64 : 32, [&](int64_t r0, int64_t r1) {
     if (gemv) {
       avx512::GemvRows(w, a, r0, r1, y, ldy);
     } else {

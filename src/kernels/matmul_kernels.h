@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 
 #include "base/thread_pool.h"
@@ -30,16 +31,12 @@ inline int64_t RowBytes(const WeightMatrix& w) { return *GgmlRowBytes(w.type, w.
 // shrinks. `slot` selects one of a few independent buffers.
 void* CallerScratch(int slot, size_t bytes);
 
-// Splits [0, n) into `nth` contiguous ranges whose boundaries are multiples of
-// `align` (except the end) and returns range `ith` as [*begin, *end).
-inline void SplitRange(int64_t n, int64_t align, int ith, int nth, int64_t* begin, int64_t* end) {
-  const int64_t units = (n + align - 1) / align;
-  const int64_t per = units / nth, extra = units % nth;
-  const int64_t u0 = ith * per + (ith < extra ? ith : extra);
-  const int64_t u1 = u0 + per + (ith < extra ? 1 : 0);
-  *begin = u0 * align < n ? u0 * align : n;
-  *end = u1 * align < n ? u1 * align : n;
-}
+// Runs fn(begin, end) over [0, n) in chunks of `chunk` items handed out
+// dynamically (an atomic counter), so a thread that is descheduled on a busy
+// machine does not hold the others up. Each item is computed by exactly one
+// call; results must not depend on the chunking.
+void ParallelChunks(ThreadPool& pool, int64_t n, int64_t chunk,
+                    const std::function<void(int64_t begin, int64_t end)>& fn);
 
 }  // namespace cellar::matmul_internal
 

@@ -258,9 +258,7 @@ void MatMulScalar(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_
 
   const auto* act_bytes = static_cast<const uint8_t*>(acts);
   const GgmlType type = w.type;
-  pool.Run([&](int ith, int nth) {
-    int64_t r0, r1;
-    SplitRange(w.rows, 1, ith, nth, &r0, &r1);
+  ParallelChunks(pool, w.rows, 16, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const void* wr = wdata + r * row_bytes;
       for (int64_t t = 0; t < n_tokens; ++t) {

@@ -138,7 +138,7 @@ PackedActs PackActivations(ActLayout layout, const float* x, int64_t ldx, int64_
       const int64_t kp = RoundUp(k, 16);
       a.q_stride = kp * 4;
       auto* buf = static_cast<uint8_t*>(CallerScratch(0, n_tokens * a.q_stride));
-      pool.ParallelFor(n_tokens, [&](int64_t t0, int64_t t1) {
+      ForTokens(pool, n_tokens, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
           PackF16Rounded(x + t * ldx, reinterpret_cast<float*>(buf + t * a.q_stride), k, kp);
         }
@@ -150,7 +150,7 @@ PackedActs PackActivations(ActLayout layout, const float* x, int64_t ldx, int64_
       const int64_t kp = RoundUp(k, 32);
       a.q_stride = kp * 2;
       auto* buf = static_cast<uint8_t*>(CallerScratch(0, n_tokens * a.q_stride));
-      pool.ParallelFor(n_tokens, [&](int64_t t0, int64_t t1) {
+      ForTokens(pool, n_tokens, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
           PackBF16(x + t * ldx, reinterpret_cast<uint16_t*>(buf + t * a.q_stride), k, kp);
         }
@@ -164,7 +164,7 @@ PackedActs PackActivations(ActLayout layout, const float* x, int64_t ldx, int64_
       a.d_stride = kp / 64 * 16;
       auto* buf = static_cast<uint8_t*>(CallerScratch(0, n_tokens * a.q_stride));
       auto* dbuf = static_cast<float*>(CallerScratch(1, n_tokens * a.d_stride * 4));
-      pool.ParallelFor(n_tokens, [&](int64_t t0, int64_t t1) {
+      ForTokens(pool, n_tokens, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
           PackQ8A(x + t * ldx, buf + t * a.q_stride, dbuf + t * a.d_stride, k, kp);
         }
@@ -181,7 +181,7 @@ PackedActs PackActivations(ActLayout layout, const float* x, int64_t ldx, int64_
       auto* buf = static_cast<uint8_t*>(CallerScratch(0, n_tokens * a.q_stride));
       auto* dbuf = static_cast<float*>(CallerScratch(1, n_tokens * a.d_stride * 4));
       auto* cbuf = static_cast<float*>(CallerScratch(2, n_tokens * a.c_stride * 4));
-      pool.ParallelFor(n_tokens, [&](int64_t t0, int64_t t1) {
+      ForTokens(pool, n_tokens, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
           for (int64_t sb = 0; sb < nsb; ++sb) {
             QuantBlockQ8K(x + t * ldx + sb * 256,

@@ -38,6 +38,17 @@ void* CallerScratch(int slot, size_t bytes);
 void ParallelChunks(ThreadPool& pool, int64_t n, int64_t chunk,
                     const std::function<void(int64_t begin, int64_t end)>& fn);
 
+// fn(begin, end) over the tokens [0, n): on the calling thread for a few
+// tokens (decode: no extra pool dispatch), else ParallelFor on the pool.
+inline void ForTokens(ThreadPool& pool, int64_t n,
+                      const std::function<void(int64_t begin, int64_t end)>& fn) {
+  if (n <= 8 || pool.size() == 1) {
+    if (n > 0) fn(0, n);
+  } else {
+    pool.ParallelFor(n, fn);
+  }
+}
+
 }  // namespace cellar::matmul_internal
 
 namespace cellar::matmul_internal {

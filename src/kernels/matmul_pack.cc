@@ -27,7 +27,7 @@ PackedActs PackActivationsPortable(ActLayout layout, GgmlType round, const float
       const int64_t kp = RoundUp(k, 32);
       a.q_stride = kp * 4;
       auto* buf = static_cast<uint8_t*>(CallerScratch(0, n_tokens * a.q_stride));
-      pool.ParallelFor(n_tokens, [&](int64_t t0, int64_t t1) {
+      ForTokens(pool, n_tokens, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
           float* out = reinterpret_cast<float*>(buf + t * a.q_stride);
           const float* xt = x + t * ldx;
@@ -48,7 +48,7 @@ PackedActs PackActivationsPortable(ActLayout layout, GgmlType round, const float
       a.d_stride = kp / 32;
       auto* buf = static_cast<uint8_t*>(CallerScratch(0, n_tokens * a.q_stride));
       auto* dbuf = static_cast<float*>(CallerScratch(1, n_tokens * a.d_stride * 4));
-      pool.ParallelFor(n_tokens, [&](int64_t t0, int64_t t1) {
+      ForTokens(pool, n_tokens, [&](int64_t t0, int64_t t1) {
         BlockQ8_0 blk;
         for (int64_t t = t0; t < t1; ++t) {
           for (int64_t b = 0; b < k / 32; ++b) {
@@ -71,7 +71,7 @@ PackedActs PackActivationsPortable(ActLayout layout, GgmlType round, const float
       auto* buf = static_cast<uint8_t*>(CallerScratch(0, n_tokens * a.q_stride));
       auto* dbuf = static_cast<float*>(CallerScratch(1, n_tokens * a.d_stride * 4));
       auto* cbuf = static_cast<float*>(CallerScratch(2, n_tokens * a.c_stride * 4));
-      pool.ParallelFor(n_tokens, [&](int64_t t0, int64_t t1) {
+      ForTokens(pool, n_tokens, [&](int64_t t0, int64_t t1) {
         BlockQ8K blk;
         for (int64_t t = t0; t < t1; ++t) {
           for (int64_t sb = 0; sb < nsb; ++sb) {

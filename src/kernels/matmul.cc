@@ -112,7 +112,7 @@ void ParallelChunks(ThreadPool& pool, int64_t n, int64_t chunk,
     return;
   }
   std::atomic<int64_t> next{0};
-  pool.Run([&](int, int) {
+  pool.RunOptional([&](int, int) {
     for (;;) {
       const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
       if (c >= n_chunks) return;

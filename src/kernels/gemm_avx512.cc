@@ -144,21 +144,24 @@ struct Q8ARowTile {
   int8_t* wq[kMaxR];
   int32_t* init[kMaxR];
   float* dw[kMaxR];
+  float* mw[kMaxR];  // Q5_1 only: [m0, m1, 0 x14] per step
 };
 
 void PrepQ8ARow(GgmlType type, const uint8_t* row, int64_t n_blocks, int8_t* wq, int32_t* init,
-                float* dw) {
+                float* dw, float* mw) {
   const int64_t n_steps = (n_blocks + 1) / 2;
   for (int64_t s = 0; s < n_steps; ++s) {
-    float d0, d1;
-    const __m512i v = LoadQ8APair(type, row, 2 * s, 2 * s + 1 < n_blocks, &d0, &d1);
+    float d0, d1, m0 = 0.0f, m1 = 0.0f;
+    const __m512i v = LoadQ8APair(type, row, 2 * s, 2 * s + 1 < n_blocks, &d0, &d1, &m0, &m1);
     _mm512_storeu_si512(wq + 64 * s, v);
     _mm512_storeu_si512(init + 16 * s, Q8AInit(v));
     _mm512_storeu_ps(dw + 16 * s, PairScales(d0, d1));
+    if (mw != nullptr) _mm512_storeu_ps(mw + 16 * s, PairMins(m0, m1));
   }
 }
 
-template <int R, int T>
+// kMins: Q5_1, adds m_w * s_x per block.
+template <int R, int T, bool kMins>
 void MicroQ8A(const Q8ARowTile& tile, const PackedActs& a, int64_t t0, float* y, int64_t ldy) {
   __m512 acc[R][T];
   CELLAR_UNROLL
@@ -179,6 +182,11 @@ void MicroQ8A(const Q8ARowTile& tile, const PackedActs& a, int64_t t0, float* y,
         const __m512i i = _mm512_dpbusd_epi32(_mm512_loadu_si512(tile.init[r] + 16 * s), u, wv[r]);
         const __m512 sc = _mm512_mul_ps(_mm512_loadu_ps(tile.dw[r] + 16 * s), dx);
         acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sc, acc[r][t]);
+        if constexpr (kMins) {
+          acc[r][t] =
+              _mm512_fmadd_ps(_mm512_loadu_ps(tile.mw[r] + 16 * s),
+                              _mm512_loadu_ps(a.c + (t0 + t) * a.c_stride + 16 * s), acc[r][t]);
+        }
       }
     }
   }
@@ -325,7 +333,13 @@ struct RunBF16 {
 template <int R, int T>
 struct RunQ8A {
   static void Run(const Q8ARowTile& tile, const PackedActs& a, int64_t t0, float* y, int64_t ldy) {
-    MicroQ8A<R, T>(tile, a, t0, y, ldy);
+    MicroQ8A<R, T, false>(tile, a, t0, y, ldy);
+  }
+};
+template <int R, int T>
+struct RunQ8A1 {
+  static void Run(const Q8ARowTile& tile, const PackedActs& a, int64_t t0, float* y, int64_t ldy) {
+    MicroQ8A<R, T, true>(tile, a, t0, y, ldy);
   }
 };
 template <int R, int T>
@@ -377,11 +391,13 @@ void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
     }
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
-    case GgmlType::kQ5_0: {
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1: {
       const int64_t n_blocks = w.cols / 32;
       const int64_t n_steps = (n_blocks + 1) / 2;
-      // Per row: 64 B weights + 64 B init + 64 B scales per step.
-      const int64_t per_row = n_steps * 192;
+      const bool mins = w.type == GgmlType::kQ5_1;
+      // Per row: 64 B weights + 64 B init + 64 B scales (+ 64 B mins) per step.
+      const int64_t per_row = n_steps * (mins ? 256 : 192);
       auto* buf = static_cast<uint8_t*>(CallerScratch(3, kMacroRows * per_row));
       for (int64_t rb0 = r_begin; rb0 < r_end; rb0 += kMacroRows) {
         const int64_t rb1 = std::min(r_end, rb0 + kMacroRows);
@@ -389,7 +405,8 @@ void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
           uint8_t* base = buf + (r - rb0) * per_row;
           PrepQ8ARow(w.type, wdata + r * row_bytes, n_blocks, reinterpret_cast<int8_t*>(base),
                      reinterpret_cast<int32_t*>(base + n_steps * 64),
-                     reinterpret_cast<float*>(base + n_steps * 128));
+                     reinterpret_cast<float*>(base + n_steps * 128),
+                     mins ? reinterpret_cast<float*>(base + n_steps * 192) : nullptr);
         }
         for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokQ) {
           const int nt = static_cast<int>(std::min<int64_t>(kTokQ, n_tokens - t0));
@@ -402,8 +419,13 @@ void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
               tile.wq[r] = reinterpret_cast<int8_t*>(base);
               tile.init[r] = reinterpret_cast<int32_t*>(base + n_steps * 64);
               tile.dw[r] = reinterpret_cast<float*>(base + n_steps * 128);
+              tile.mw[r] = reinterpret_cast<float*>(base + n_steps * 192);
             }
-            ForRT<kTokQ, RunQ8A>(nr, nt, tile, a, t0, y + r0, ldy);
+            if (mins) {
+              ForRT<kTokQ, RunQ8A1>(nr, nt, tile, a, t0, y + r0, ldy);
+            } else {
+              ForRT<kTokQ, RunQ8A>(nr, nt, tile, a, t0, y + r0, ldy);
+            }
           }
         }
       }

@@ -37,10 +37,11 @@ inline __m512i LoadQ4_0Pair(const BlockQ4_0* b) {
   return _mm512_sub_epi8(z, _mm512_set1_epi8(8));
 }
 
-// Two Q5_0 blocks as 64 s8 weights (q - 16), in element order.
-inline __m512i LoadQ5_0Pair(const BlockQ5_0* b) {
-  const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs));
-  const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs));
+// 5-bit quants of two Q5_0/Q5_1 blocks (qs, qh) as 64 u8 in element order.
+inline __m512i Q5Pair(const uint8_t* qs0, const uint8_t* qh0, const uint8_t* qs1,
+                      const uint8_t* qh1) {
+  const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs0));
+  const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs1));
   const __m256i q01 = _mm256_inserti128_si256(_mm256_castsi128_si256(q0), q1, 1);
   __m512i z = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3),
                                        _mm512_castsi256_si512(q01));
@@ -48,19 +49,42 @@ inline __m512i LoadQ5_0Pair(const BlockQ5_0* b) {
   z = _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
   // Bit j of each block's qh is the 5th bit of its element j.
   uint32_t h0, h1;
-  std::memcpy(&h0, b[0].qh, 4);
-  std::memcpy(&h1, b[1].qh, 4);
+  std::memcpy(&h0, qh0, 4);
+  std::memcpy(&h1, qh1, 4);
   const __mmask64 hm = static_cast<__mmask64>(h0) | (static_cast<__mmask64>(h1) << 32);
-  z = _mm512_mask_add_epi8(z, hm, z, _mm512_set1_epi8(16));
-  return _mm512_sub_epi8(z, _mm512_set1_epi8(16));
+  return _mm512_mask_add_epi8(z, hm, z, _mm512_set1_epi8(16));
 }
 
-// Q8_0 / Q4_0 / Q5_0 block pair (b, b + 1) of a row as 64 s8 weights and the
-// two scales; when `second` is false block b + 1 does not exist (zeros).
+// Two Q5_0 blocks as 64 s8 weights (q - 16), in element order.
+inline __m512i LoadQ5_0Pair(const BlockQ5_0* b) {
+  return _mm512_sub_epi8(Q5Pair(b[0].qs, b[0].qh, b[1].qs, b[1].qh), _mm512_set1_epi8(16));
+}
+
+// Two Q5_1 blocks as 64 weights q (0..31, usable as s8), in element order.
+inline __m512i LoadQ5_1Pair(const BlockQ5_1* b) {
+  return Q5Pair(b[0].qs, b[0].qh, b[1].qs, b[1].qh);
+}
+
+// Q8_0 / Q4_0 / Q5_0 / Q5_1 block pair (b, b + 1) of a row as 64 s8 weights,
+// the two scales (and for Q5_1 the two mins); when `second` is false block
+// b + 1 does not exist (zeros).
 inline __m512i LoadQ8APair(GgmlType type, const uint8_t* row, int64_t b, bool second, float* d0,
-                           float* d1) {
+                           float* d1, float* m0 = nullptr, float* m1 = nullptr) {
   __m512i v;
   *d1 = 0.0f;
+  if (type == GgmlType::kQ5_1) {
+    const auto* blk = reinterpret_cast<const BlockQ5_1*>(row) + b;
+    *d0 = HalfToFloat(blk[0].d);
+    *m0 = HalfToFloat(blk[0].m);
+    *m1 = 0.0f;
+    if (second) {
+      *d1 = HalfToFloat(blk[1].d);
+      *m1 = HalfToFloat(blk[1].m);
+      return LoadQ5_1Pair(blk);
+    }
+    const BlockQ5_1 pair[2] = {blk[0], blk[0]};
+    return _mm512_inserti64x4(LoadQ5_1Pair(pair), _mm256_setzero_si256(), 1);
+  }
   if (type == GgmlType::kQ8_0) {
     const auto* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
     *d0 = HalfToFloat(blk[0].d);
@@ -97,6 +121,11 @@ inline __m512i Q8AInit(__m512i w) {
   const __m512i s =
       _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(0x80)), w);
   return _mm512_sub_epi32(_mm512_setzero_si512(), s);
+}
+
+// [m0, m1, 0 x14]: dotted with the activations' [s0, s1, 0 x14] (Q5_1).
+inline __m512 PairMins(float m0, float m1) {
+  return _mm512_zextps128_ps512(_mm_setr_ps(m0, m1, 0.0f, 0.0f));
 }
 
 // [d0 x8, d1 x8].

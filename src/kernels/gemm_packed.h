@@ -10,6 +10,8 @@
 //          [d0 x8, d1 x8] of the two blocks' (fp16-rounded) scales.
 //   kQ8K   for K-quant weights: s8 q of the Q8_K activation quant; per 256
 //          elements the f32 scale d and the 16 floats d * bsum16.
+//   kQ8A1  for Q5_1 weights: kQ8A plus, per 64 elements, 16 floats
+//          [s0, s1, 0 x14] with s = fp16((amax / 127) * sum(q)) (Q8_1's s).
 //   kQ8S   for Q8_0/Q4_0/Q5_0 weights (AVX2 level): s8 q of the Q8_0
 //          activation quant and one float (the fp16-rounded d) per 32.
 #pragma once
@@ -28,7 +30,7 @@
 
 namespace cellar::matmul_internal {
 
-enum class ActLayout { kF32, kBF16, kQ8A, kQ8K, kQ8S };
+enum class ActLayout { kF32, kBF16, kQ8A, kQ8A1, kQ8K, kQ8S };
 
 struct PackedActs {
   ActLayout layout = ActLayout::kF32;
@@ -38,7 +40,7 @@ struct PackedActs {
   int64_t q_stride = 0;        // bytes
   const float* d = nullptr;    // kQ8A: 16 floats per 64 elements; kQ8K: 1 float per 256
   int64_t d_stride = 0;        // floats per token
-  const float* c = nullptr;    // kQ8K: 16 floats (d * bsum16) per 256 elements
+  const float* c = nullptr;    // kQ8K: 16 floats (d * bsum16) per 256; kQ8A1: s per 64
   int64_t c_stride = 0;        // floats per token
 };
 

@@ -30,7 +30,7 @@ void GemvQ8A(GgmlType type, const uint8_t* wdata, int64_t row_bytes, int64_t n_b
     __m512 acc[T];
     CELLAR_UNROLL
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-    auto step = [&](int64_t s, __m512i v, float d0, float d1) CELLAR_INLINE {
+    auto step = [&](int64_t s, __m512i v, float d0, float d1, float m0, float m1) CELLAR_INLINE {
       const __m512i init = Q8AInit(v);
       const __m512 dw = PairScales(d0, d1);
       CELLAR_UNROLL
@@ -38,19 +38,23 @@ void GemvQ8A(GgmlType type, const uint8_t* wdata, int64_t row_bytes, int64_t n_b
         const __m512i i = _mm512_dpbusd_epi32(init, _mm512_loadu_si512(u[t] + 64 * s), v);
         const __m512 sc = _mm512_mul_ps(dw, _mm512_loadu_ps(dx[t] + 16 * s));
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sc, acc[t]);
+        if (a.c != nullptr) {  // Q5_1: m_w * s_x
+          acc[t] = _mm512_fmadd_ps(PairMins(m0, m1), _mm512_loadu_ps(a.c + t * a.c_stride + 16 * s),
+                                   acc[t]);
+        }
       }
     };
     const int64_t block_bytes = TraitsOf(type).type_size;
     for (int64_t s = 0; s < n_pairs; ++s) {
       _mm_prefetch(reinterpret_cast<const char*>(row + 2 * s * block_bytes) + 512, _MM_HINT_T0);
-      float d0, d1;
-      const __m512i v = LoadQ8APair(type, row, 2 * s, true, &d0, &d1);
-      step(s, v, d0, d1);
+      float d0, d1, m0 = 0.0f, m1 = 0.0f;
+      const __m512i v = LoadQ8APair(type, row, 2 * s, true, &d0, &d1, &m0, &m1);
+      step(s, v, d0, d1, m0, m1);
     }
     if (n_blocks & 1) {
-      float d0, d1;
-      const __m512i v = LoadQ8APair(type, row, n_blocks - 1, false, &d0, &d1);
-      step(n_pairs, v, d0, d1);
+      float d0, d1, m0 = 0.0f, m1 = 0.0f;
+      const __m512i v = LoadQ8APair(type, row, n_blocks - 1, false, &d0, &d1, &m0, &m1);
+      step(n_pairs, v, d0, d1, m0, m1);
     }
     CELLAR_UNROLL
     for (int t = 0; t < T; ++t) y[t * ldy + r] = _mm512_reduce_add_ps(acc[t]);
@@ -94,6 +98,7 @@ void GemvT(const WeightMatrix& w, const PackedActs& a, int64_t r0, int64_t r1, f
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
     case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
       GemvQ8A<T>(w.type, wdata, row_bytes, w.cols / 32, a, r0, r1, y, ldy);
       return;
     case GgmlType::kQ4_K:

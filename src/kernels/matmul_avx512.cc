@@ -55,7 +55,7 @@ void PackBF16(const float* x, uint16_t* out, int64_t k, int64_t kp) {
 
 // One Q8_0 activation block of 32 (two halves of 16): u8 = q + 128 and the
 // fp16-rounded scale, as QuantizeActivationQ8_0.
-inline float QuantBlockQ8A(const float* x, uint8_t* out) {
+inline float QuantBlockQ8A(const float* x, uint8_t* out, float* s_out) {
   const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
   const float amax = HMax(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
   const float d = _cvtsh_ss(_cvtss_sh(amax / 127.f, _MM_FROUND_TO_NEAREST_INT));
@@ -66,20 +66,32 @@ inline float QuantBlockQ8A(const float* x, uint8_t* out) {
   const __m128i off = _mm_set1_epi8(static_cast<char>(0x80));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_xor_si128(b0, off));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_xor_si128(b1, off));
+  if (s_out != nullptr) {
+    const int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    *s_out =
+        _cvtsh_ss(_cvtss_sh((amax / 127.f) * static_cast<float>(sum), _MM_FROUND_TO_NEAREST_INT));
+  }
   return d;
 }
 
-void PackQ8A(const float* x, uint8_t* q, float* dvec, int64_t k, int64_t kp) {
-  float d[2];
+void PackQ8A(const float* x, uint8_t* q, float* dvec, float* svec, int64_t k, int64_t kp) {
+  float d[2], sums[2];
   for (int64_t i = 0; i < kp; i += 64) {
     for (int h = 0; h < 2; ++h) {
       const int64_t b = i + 32 * h;
+      sums[h] = 0.0f;
       if (b < k) {
-        d[h] = QuantBlockQ8A(x + b, q + b);
+        d[h] = QuantBlockQ8A(x + b, q + b, svec != nullptr ? &sums[h] : nullptr);
       } else {
         std::memset(q + b, 0x80, 32);
         d[h] = 0.0f;
       }
+    }
+    if (svec != nullptr) {
+      float* sv = svec + (i / 64) * 16;
+      std::memset(sv, 0, 64);
+      sv[0] = sums[0];
+      sv[1] = sums[1];
     }
     const __m512 dv = _mm512_insertf32x8(_mm512_set1_ps(d[0]), _mm256_set1_ps(d[1]), 1);
     _mm512_storeu_ps(dvec + (i / 64) * 16, dv);
@@ -158,19 +170,27 @@ PackedActs PackActivations(ActLayout layout, const float* x, int64_t ldx, int64_
       a.q = buf;
       break;
     }
-    case ActLayout::kQ8A: {
+    case ActLayout::kQ8A:
+    case ActLayout::kQ8A1: {
       const int64_t kp = RoundUp(k, 64);
       a.q_stride = kp;
       a.d_stride = kp / 64 * 16;
       auto* buf = static_cast<uint8_t*>(CallerScratch(0, n_tokens * a.q_stride));
       auto* dbuf = static_cast<float*>(CallerScratch(1, n_tokens * a.d_stride * 4));
+      float* sbuf = nullptr;
+      if (layout == ActLayout::kQ8A1) {
+        a.c_stride = a.d_stride;
+        sbuf = static_cast<float*>(CallerScratch(2, n_tokens * a.c_stride * 4));
+      }
       ForTokens(pool, n_tokens, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
-          PackQ8A(x + t * ldx, buf + t * a.q_stride, dbuf + t * a.d_stride, k, kp);
+          PackQ8A(x + t * ldx, buf + t * a.q_stride, dbuf + t * a.d_stride,
+                  sbuf != nullptr ? sbuf + t * a.c_stride : nullptr, k, kp);
         }
       });
       a.q = buf;
       a.d = dbuf;
+      a.c = sbuf;
       break;
     }
     case ActLayout::kQ8K: {
@@ -225,6 +245,9 @@ void MatMulAvx512(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_
     case GgmlType::kQ4_0:
     case GgmlType::kQ5_0:
       a = PackActivations(ActLayout::kQ8A, x, ldx, n_tokens, w.cols, pool);
+      break;
+    case GgmlType::kQ5_1:
+      a = PackActivations(ActLayout::kQ8A1, x, ldx, n_tokens, w.cols, pool);
       break;
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:

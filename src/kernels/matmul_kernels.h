@@ -33,8 +33,8 @@ void* CallerScratch(int slot, size_t bytes);
 
 // Runs fn(begin, end) over [0, n) in chunks of `chunk` items handed out
 // dynamically (an atomic counter) with ThreadPool::RunOptional, so a thread
-// that is descheduled on a busy machine does not hold the others up. Each item is computed by exactly one
-// call; results must not depend on the chunking.
+// that is descheduled on a busy machine does not hold the others up. Each item is computed by
+// exactly one call; results must not depend on the chunking.
 void ParallelChunks(ThreadPool& pool, int64_t n, int64_t chunk,
                     const std::function<void(int64_t begin, int64_t end)>& fn);
 

@@ -38,7 +38,7 @@ constexpr int kMaxR = 4;
 // ---------------------------------------------------------------- float
 
 // Rows w + r * w_stride, elements [k0, k1); adds to y unless `first`.
-template <int R, int T, bool kF16>
+template <int R, int T, bool kF16, bool kPrefetch>
 void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k0,
                 int64_t k, bool first, float* y, int64_t ldy) {
   __m512 acc[R][T];
@@ -60,6 +60,13 @@ void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t
   };
   int64_t i = k0;
   for (; i + 16 <= k; i += 16) {
+    if constexpr (kPrefetch) {
+      CELLAR_UNROLL
+      for (int r = 0; r < R; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(w + r * w_stride) + i * (kF16 ? 2 : 4) + 1024,
+                     _MM_HINT_T0);
+      }
+    }
     __m512 wv[R];
     CELLAR_UNROLL
     for (int r = 0; r < R; ++r) wv[r] = load_w(r, i, 0xFFFF);
@@ -95,7 +102,7 @@ void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t
 
 // ---------------------------------------------------------------- bf16
 
-template <int R, int T>
+template <int R, int T, bool kPrefetch>
 void MicroBF16(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k0,
                int64_t k, bool first, float* y, int64_t ldy) {
   __m512 acc[R][T];
@@ -108,6 +115,12 @@ void MicroBF16(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t 
   CELLAR_UNROLL
   for (int t = 0; t < T; ++t) x[t] = reinterpret_cast<const uint16_t*>(a.q + (t0 + t) * a.q_stride);
   auto step = [&](int64_t i, __mmask32 m) CELLAR_INLINE {
+    if constexpr (kPrefetch) {
+      CELLAR_UNROLL
+      for (int r = 0; r < R; ++r) {
+        _mm_prefetch(reinterpret_cast<const char*>(w + r * w_stride) + i * 2 + 1024, _MM_HINT_T0);
+      }
+    }
     __m512bh wv[R];
     CELLAR_UNROLL
     for (int r = 0; r < R; ++r) {
@@ -313,21 +326,42 @@ template <int R, int T>
 struct RunF32 {
   static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k0,
                   int64_t k1, bool first, float* y, int64_t ldy) {
-    MicroFloat<R, T, false>(w, ws, a, t0, k0, k1, first, y, ldy);
+    MicroFloat<R, T, false, false>(w, ws, a, t0, k0, k1, first, y, ldy);
+  }
+};
+template <int R, int T>
+struct RunF32S {
+  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k0,
+                  int64_t k1, bool first, float* y, int64_t ldy) {
+    MicroFloat<R, T, false, true>(w, ws, a, t0, k0, k1, first, y, ldy);
   }
 };
 template <int R, int T>
 struct RunF16 {
   static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k0,
                   int64_t k1, bool first, float* y, int64_t ldy) {
-    MicroFloat<R, T, true>(w, ws, a, t0, k0, k1, first, y, ldy);
+    MicroFloat<R, T, true, false>(w, ws, a, t0, k0, k1, first, y, ldy);
+  }
+};
+template <int R, int T>
+struct RunF16S {
+  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k0,
+                  int64_t k1, bool first, float* y, int64_t ldy) {
+    MicroFloat<R, T, true, true>(w, ws, a, t0, k0, k1, first, y, ldy);
   }
 };
 template <int R, int T>
 struct RunBF16 {
   static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k0,
                   int64_t k1, bool first, float* y, int64_t ldy) {
-    MicroBF16<R, T>(w, ws, a, t0, k0, k1, first, y, ldy);
+    MicroBF16<R, T, false>(w, ws, a, t0, k0, k1, first, y, ldy);
+  }
+};
+template <int R, int T>
+struct RunBF16S {
+  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k0,
+                  int64_t k1, bool first, float* y, int64_t ldy) {
+    MicroBF16<R, T, true>(w, ws, a, t0, k0, k1, first, y, ldy);
   }
 };
 template <int R, int T>
@@ -354,10 +388,10 @@ constexpr int kTokQ = 4;                // tokens per quantized micro-tile
 constexpr int kMacroRows = 32;          // rows prepared together (stay in L2)
 constexpr int64_t kFloatKBlock = 1024;  // float/bf16 K block (activations stay in L1)
 
-}  // namespace
-
-void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end, float* y,
-              int64_t ldy) {
+// stream: few tokens (float types only): whole K per 4-row tile with software
+// prefetch, so each row is read from memory once as a sequential stream.
+void GemmRowsImpl(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end,
+                  float* y, int64_t ldy, bool stream) {
   const int64_t row_bytes = RowBytes(w);
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   const int64_t n_tokens = a.n_tokens;
@@ -367,10 +401,12 @@ void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
     case GgmlType::kBF16: {
       // Macro tile of rows x K block; for each token tile, every R-row micro
       // tile reuses the token tile's activations from L1.
-      for (int64_t rb0 = r_begin; rb0 < r_end; rb0 += kMacroRows) {
-        const int64_t rb1 = std::min(r_end, rb0 + kMacroRows);
-        for (int64_t k0 = 0; k0 < w.cols; k0 += kFloatKBlock) {
-          const int64_t k1 = std::min(w.cols, k0 + kFloatKBlock);
+      const int64_t macro_rows = stream ? kMaxR : kMacroRows;
+      const int64_t k_block = stream ? w.cols : kFloatKBlock;
+      for (int64_t rb0 = r_begin; rb0 < r_end; rb0 += macro_rows) {
+        const int64_t rb1 = std::min(r_end, rb0 + macro_rows);
+        for (int64_t k0 = 0; k0 < w.cols; k0 += k_block) {
+          const int64_t k1 = std::min(w.cols, k0 + k_block);
           for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokF) {
             const int nt = static_cast<int>(std::min<int64_t>(kTokF, n_tokens - t0));
             for (int64_t r0 = rb0; r0 < rb1; r0 += kMaxR) {
@@ -479,6 +515,18 @@ void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
     default:
       return;
   }
+}
+
+}  // namespace
+
+void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end, float* y,
+              int64_t ldy) {
+  GemmRowsImpl(w, a, r_begin, r_end, y, ldy, false);
+}
+
+void GemvRowsFloat(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end,
+                   float* y, int64_t ldy) {
+  GemmRowsImpl(w, a, r_begin, r_end, y, ldy, true);
 }
 
 }  // namespace cellar::matmul_internal::avx512

@@ -64,6 +64,9 @@ PackedActs PackActivations(ActLayout layout, const float* x, int64_t ldx, int64_
 // y rows [r_begin, r_end) for all tokens; called on one thread.
 void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end, float* y,
               int64_t ldy);
+// GemmRows for float weight types and few tokens: each row streamed once.
+void GemvRowsFloat(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end,
+                   float* y, int64_t ldy);
 // Same contract; for few tokens (memory-bound, no repacking of weight rows).
 void GemvRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end, float* y,
               int64_t ldy);

@@ -120,7 +120,7 @@ void GemvT(const WeightMatrix& w, const PackedActs& a, int64_t r0, int64_t r1, f
 void GemvRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end, float* y,
               int64_t ldy) {
   if (!TraitsOf(w.type).quantized) {
-    GemmRows(w, a, r_begin, r_end, y, ldy);
+    GemvRowsFloat(w, a, r_begin, r_end, y, ldy);
     return;
   }
   switch (a.n_tokens) {

@@ -9,7 +9,23 @@
 
 namespace cellar {
 namespace {
-constexpr int kSpinIterations = 1 << 16;
+// Waiting has three phases: pause-spin (lowest latency when the machine is
+// idle), then sched_yield (lets another runnable thread — e.g. the pool
+// thread being waited for — have the core when the machine is oversubscribed),
+// then (workers only) sleeping on the condition variable.
+constexpr int kPauseSpins = 1 << 12;
+constexpr int kYieldSpins = 1 << 12;
+
+constexpr uint64_t kOpen = uint64_t{1} << 31;
+constexpr uint64_t kCountMask = kOpen - 1;
+
+void WaitPhase(int spins) {
+  if (spins < kPauseSpins) {
+    _mm_pause();
+  } else {
+    std::this_thread::yield();
+  }
+}
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
@@ -21,7 +37,7 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_.store(true, std::memory_order_release);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+    generation_.fetch_add(2, std::memory_order_acq_rel);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -36,11 +52,35 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
   pending_.store(n_threads_ - 1, std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+    const uint64_t g = generation_.load(std::memory_order_relaxed);
+    generation_.store(((g >> 1) + 1) << 1, std::memory_order_release);
   }
   if (sleepers_.load(std::memory_order_acquire) > 0) wake_.notify_all();
   fn(0, n_threads_);
-  while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) WaitPhase(spins);
+  job_ = nullptr;
+}
+
+void ThreadPool::RunOptional(const std::function<void(int, int)>& fn) {
+  if (n_threads_ == 1) {
+    fn(0, 1);
+    return;
+  }
+  job_ = &fn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t counter = (generation_.load(std::memory_order_relaxed) >> 1) + 1;
+    optional_state_.store(((counter & 0xffffffffu) << 32) | kOpen, std::memory_order_release);
+    generation_.store((counter << 1) | 1, std::memory_order_release);
+  }
+  if (sleepers_.load(std::memory_order_acquire) > 0) wake_.notify_all();
+  fn(0, n_threads_);
+  // Close the job; wait for the workers that joined it.
+  uint64_t s = optional_state_.fetch_and(~kOpen, std::memory_order_acq_rel) & ~kOpen;
+  for (int spins = 0; (s & kCountMask) != 0; ++spins) {
+    WaitPhase(spins);
+    s = optional_state_.load(std::memory_order_acquire);
+  }
   job_ = nullptr;
 }
 
@@ -59,8 +99,13 @@ void ThreadPool::WorkerLoop(int ith) {
     int spins = 0;
     uint64_t gen;
     while ((gen = generation_.load(std::memory_order_acquire)) == seen) {
-      if (++spins < kSpinIterations) {
+      ++spins;
+      if (spins < kPauseSpins) {
         _mm_pause();
+        continue;
+      }
+      if (spins < kPauseSpins + kYieldSpins) {
+        std::this_thread::yield();
         continue;
       }
       std::unique_lock<std::mutex> lock(mu_);
@@ -70,8 +115,24 @@ void ThreadPool::WorkerLoop(int ith) {
     }
     seen = gen;
     if (stop_.load(std::memory_order_acquire)) return;
+    if ((gen & 1) == 0) {
+      (*job_)(ith, n_threads_);
+      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      continue;
+    }
+    // Optional job: join only while it is open (and still this job).
+    const uint64_t tag = ((gen >> 1) & 0xffffffffu) << 32;
+    uint64_t s = optional_state_.load(std::memory_order_acquire);
+    bool joined = false;
+    while ((s & ~(kOpen | kCountMask)) == tag && (s & kOpen) != 0) {
+      if (optional_state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) {
+        joined = true;
+        break;
+      }
+    }
+    if (!joined) continue;
     (*job_)(ith, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    optional_state_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 

@@ -31,6 +31,16 @@ class ThreadPool {
   // ith = 0) and returns when all have finished.
   void Run(const std::function<void(int ith, int nth)>& fn);
 
+  // Like Run, but a worker takes part only if it arrives while the calling
+  // thread is still inside its own fn call: once the caller's fn(0, nth)
+  // returns, the job is closed, the call waits only for the workers that
+  // joined, and a worker that arrives later skips the job. So fn must be
+  // written so that ANY subset of the threads (thread 0 always included)
+  // completes the job, e.g. work handed out by an atomic counter. On a busy
+  // machine a descheduled worker then costs nothing instead of stalling the
+  // caller. `ith` is unique among the threads that run fn.
+  void RunOptional(const std::function<void(int ith, int nth)>& fn);
+
   // Splits [0, n) into size() contiguous ranges and calls fn(begin, end) for
   // each non-empty one in parallel.
   void ParallelFor(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn);
@@ -44,7 +54,10 @@ class ThreadPool {
   const int n_threads_;
   std::vector<std::thread> workers_;
   const std::function<void(int, int)>* job_ = nullptr;
+  // Job counter << 1 | 1 for RunOptional jobs (read by workers in one load).
   std::atomic<uint64_t> generation_{0};
+  // RunOptional: (job counter << 32) | kOpen bit | number of workers inside.
+  std::atomic<uint64_t> optional_state_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
   std::mutex mu_;

@@ -33,6 +33,39 @@ TEST(ThreadPoolTest, ParallelForCoversRangeExactlyOnce) {
   }
 }
 
+TEST(ThreadPoolTest, RunOptionalCompletesDynamicWorkWithAnySubset) {
+  for (int n : {1, 2, 3}) {
+    ThreadPool pool(n);
+    for (int rep = 0; rep < 500; ++rep) {
+      constexpr int kItems = 37;
+      std::vector<std::atomic<int>> seen(kItems);
+      std::atomic<int> next{0};
+      std::vector<std::atomic<int>> ith_hits(static_cast<size_t>(n));
+      pool.RunOptional([&](int ith, int nth) {
+        ASSERT_EQ(nth, n);
+        ith_hits[static_cast<size_t>(ith)].fetch_add(1);
+        for (int i; (i = next.fetch_add(1)) < kItems;) seen[static_cast<size_t>(i)].fetch_add(1);
+      });
+      for (auto& s : seen) ASSERT_EQ(s.load(), 1);
+      ASSERT_EQ(ith_hits[0].load(), 1);  // the caller always runs
+      for (auto& h : ith_hits) ASSERT_LE(h.load(), 1);
+    }
+  }
+}
+
+TEST(ThreadPoolTest, RunStillReachesEveryThreadAfterOptionalJobs) {
+  ThreadPool pool(3);
+  for (int rep = 0; rep < 100; ++rep) {
+    std::atomic<int> calls{0};
+    pool.RunOptional([&](int, int) { calls.fetch_add(1); });
+    ASSERT_GE(calls.load(), 1);
+    ASSERT_LE(calls.load(), 3);
+    std::vector<std::atomic<int>> hits(3);
+    pool.Run([&](int ith, int) { hits[static_cast<size_t>(ith)].fetch_add(1); });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  }
+}
+
 TEST(ThreadPoolTest, PhysicalCoresIsPositive) { EXPECT_GE(ThreadPool::PhysicalCores(), 1); }
 
 }  // namespace

@@ -18,6 +18,14 @@ std::string At(size_t offset) { return " at offset " + std::to_string(offset); }
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // key length, type, 1-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // name length, n_dims, type, offset
 
+// A count that cannot fit in the bytes left: a truncated file or an absurd count.
+std::string CountError(std::string_view what, uint64_t count, size_t at, uint64_t min_each,
+                       size_t remaining) {
+  return std::string(what) + " count " + std::to_string(count) + At(at) +
+         " is absurd or the file is truncated: each entry takes at least " +
+         std::to_string(min_each) + " bytes and " + std::to_string(remaining) + " remain";
+}
+
 std::string Quoted(std::string_view name) { return "'" + std::string(name) + "'"; }
 
 }  // namespace
@@ -36,20 +44,14 @@ Status GgufFileParser::Run(GgufFile& file) {
   CELLAR_ASSIGN_OR_RETURN(uint64_t n_tensors, in.Read<uint64_t>("tensor count"));
   CELLAR_ASSIGN_OR_RETURN(uint64_t n_kv, in.Read<uint64_t>("metadata count"));
   if (n_kv > in.remaining() / kMinKvBytes) {
-    return InvalidArgument("absurd metadata count " + std::to_string(n_kv) + At(counts_at + 8) +
-                           ": " + std::to_string(in.remaining()) + " bytes remain");
-  }
-  if (n_tensors > in.remaining() / kMinTensorInfoBytes) {
-    return InvalidArgument("absurd tensor count " + std::to_string(n_tensors) + At(counts_at) +
-                           ": " + std::to_string(in.remaining()) + " bytes remain");
+    return OutOfRange(CountError("metadata", n_kv, counts_at + 8, kMinKvBytes, in.remaining()));
   }
   CELLAR_RETURN_IF_ERROR(ParseMetadata(in, n_kv, file));
   CELLAR_RETURN_IF_ERROR(ParseAlignment(file));
 
   if (n_tensors > in.remaining() / kMinTensorInfoBytes) {
-    return InvalidArgument("absurd tensor count " + std::to_string(n_tensors) + At(counts_at) +
-                           ": only " + std::to_string(in.remaining()) +
-                           " bytes remain after the metadata");
+    return OutOfRange(
+        CountError("tensor", n_tensors, counts_at, kMinTensorInfoBytes, in.remaining()));
   }
   file.tensors_.reserve(static_cast<size_t>(n_tensors));
   std::unordered_map<std::string_view, size_t> names;  // name -> offset of its info
@@ -117,8 +119,9 @@ Status GgufFileParser::ParseMetadata(GgufByteReader& in, uint64_t n_kv, GgufFile
       return InvalidArgument("duplicate " + what + At(key_at) + " (first at offset " +
                              std::to_string(seen[key]) + ")");
     }
+    const size_t type_at = in.offset();
     CELLAR_ASSIGN_OR_RETURN(uint32_t type_id, in.Read<uint32_t>(what + " type"));
-    CELLAR_ASSIGN_OR_RETURN(GgufValue value, GgufValueParser::Parse(in, type_id, what));
+    CELLAR_ASSIGN_OR_RETURN(GgufValue value, GgufValueParser::Parse(in, type_id, type_at, what));
     file.metadata_.emplace_back(std::string(key), std::move(value));
   }
   return OkStatus();

@@ -11,11 +11,11 @@ std::string At(size_t offset) { return " at offset " + std::to_string(offset); }
 
 }  // namespace
 
-Result<GgufValue> GgufValueParser::Parse(GgufByteReader& in, uint32_t type_id,
-                                         std::string_view what, int depth) {
+Result<GgufValue> GgufValueParser::Parse(GgufByteReader& in, uint32_t type_id, size_t type_at,
+                                         std::string_view what) {
   if (type_id >= kGgufValueTypeCount) {
     return InvalidArgument(std::string(what) + ": unknown value type " + std::to_string(type_id) +
-                           At(in.offset()));
+                           At(type_at));
   }
   const auto type = static_cast<GgufValueType>(type_id);
   if (type == GgufValueType::kString) {
@@ -25,7 +25,7 @@ Result<GgufValue> GgufValueParser::Parse(GgufByteReader& in, uint32_t type_id,
     v.str_ = s;
     return v;
   }
-  if (type == GgufValueType::kArray) return ParseArray(in, what, depth);
+  if (type == GgufValueType::kArray) return ParseArray(in, what, 0);
   const size_t size = GgufScalarSize(type);
   const size_t start = in.offset();
   CELLAR_ASSIGN_OR_RETURN(std::span<const uint8_t> b, in.ReadBytes(size, what));

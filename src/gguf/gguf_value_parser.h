@@ -14,9 +14,10 @@ namespace cellar {
 
 class GgufValueParser {
  public:
-  // Reads a value of on-disk type id `type_id`. `what` names it in errors (e.g. "key 'x'").
-  static Result<GgufValue> Parse(GgufByteReader& in, uint32_t type_id, std::string_view what,
-                                 int depth = 0);
+  // Reads a value of on-disk type id `type_id` (read at offset `type_at`). `what`
+  // names it in errors (e.g. "key 'x'").
+  static Result<GgufValue> Parse(GgufByteReader& in, uint32_t type_id, size_t type_at,
+                                 std::string_view what);
 
  private:
   static Result<GgufValue> ParseArray(GgufByteReader& in, std::string_view what, int depth);

@@ -45,8 +45,54 @@ Result<std::unique_ptr<Model>> Model::FromGguf(std::unique_ptr<GgufFile> file) {
   return model;
 }
 
+namespace {
+
+// llama.cpp's names of the llama_ftype values (general.file_type) a model says it has.
+const char* FileTypeName(uint32_t ftype) {
+  switch (ftype) {
+    case 0:
+      return "all F32";
+    case 1:
+      return "F16";
+    case 2:
+      return "Q4_0";
+    case 3:
+      return "Q4_1";
+    case 7:
+      return "Q8_0";
+    case 8:
+      return "Q5_0";
+    case 9:
+      return "Q5_1";
+    case 10:
+      return "Q2_K - Medium";
+    case 11:
+      return "Q3_K - Small";
+    case 12:
+      return "Q3_K - Medium";
+    case 13:
+      return "Q3_K - Large";
+    case 14:
+      return "Q4_K - Small";
+    case 15:
+      return "Q4_K - Medium";
+    case 16:
+      return "Q5_K - Small";
+    case 17:
+      return "Q5_K - Medium";
+    case 18:
+      return "Q6_K";
+    case 32:
+      return "BF16";
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
 std::string Model::Describe() const {
-  // Most common type among 2-D weights, by bytes.
+  // The file's declared type if it has one, else the most common 2-D weight type.
   std::map<GgmlType, int64_t> bytes;
   for (const auto& t : file_->tensors()) {
     if (t.dims.size() >= 2) bytes[t.type] += t.n_bytes;
@@ -70,6 +116,9 @@ std::string Model::Describe() const {
   }
   std::string type(GgmlTypeName(main));
   for (auto& c : type) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (file_->Has("general.file_type")) {
+    if (const char* name = FileTypeName(hparams_.file_type)) type = name;
+  }
   return hparams_.arch + " " + size + " " + type;
 }
 

@@ -82,4 +82,22 @@ Status LocalSession::FeedCollect(std::span<const int32_t> tokens, int32_t logits
   return Run(tokens, std::max(logits_from, 0), logits, hooks);
 }
 
+Result<LocalSession::PrefixFeed> LocalSession::FeedWithPrefixReuse(std::span<const int32_t> tokens,
+                                                                   const StepHooks& hooks) {
+  if (tokens.empty()) return InvalidArgument("nothing to feed");
+  if (static_cast<int64_t>(tokens.size()) > n_ctx_) {
+    return OutOfRange("context is full: " + std::to_string(tokens.size()) +
+                      " tokens > context size " + std::to_string(n_ctx_));
+  }
+  size_t keep = 0;
+  const size_t limit = std::min(tokens_.size(), tokens.size() - 1);
+  while (keep < limit && tokens_[keep] == tokens[keep]) ++keep;
+  Truncate(static_cast<int32_t>(keep));
+  PrefixFeed out;
+  out.n_reused = static_cast<int32_t>(keep);
+  out.n_fed = static_cast<int32_t>(tokens.size() - keep);
+  CELLAR_ASSIGN_OR_RETURN(out.logits, Feed(tokens.subspan(keep), hooks));
+  return out;
+}
+
 }  // namespace cellar

@@ -51,6 +51,19 @@ class LocalSession {
   Status FeedCollect(std::span<const int32_t> tokens, int32_t logits_from,
                      std::vector<float>* logits, const StepHooks& hooks = {});
 
+  // Makes the session hold exactly `tokens` (a whole conversation, re-rendered
+  // each turn): keeps the KV of the longest common prefix with tokens() — at
+  // most tokens.size() - 1 tokens, so the last one is fed and yields logits —
+  // forgets the rest and feeds the remainder. OUT_OF_RANGE if `tokens` exceeds
+  // n_ctx (the session is then unchanged).
+  struct PrefixFeed {
+    int32_t n_reused = 0;           // tokens whose cached KV was kept
+    int32_t n_fed = 0;              // tokens prefilled now
+    std::span<const float> logits;  // of the last token; valid until the next call
+  };
+  Result<PrefixFeed> FeedWithPrefixReuse(std::span<const int32_t> tokens,
+                                         const StepHooks& hooks = {});
+
   ForwardPass& forward() { return *forward_; }
   const std::vector<int32_t>& block_table() const { return block_table_; }
 

@@ -2,7 +2,8 @@
 // prefills only the tokens that are not already in the cache.
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cstdio>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,13 +20,21 @@ struct Turn {
   int prompt = 0, reused = 0, prefilled = 0, generated = 0;
 };
 
+// The "[chat] turn N: prompt P tokens (R reused, F prefilled) | TTFT x ms | G tokens" lines.
 std::vector<Turn> ParseTurns(const std::string& err) {
-  static const std::regex re(
-      R"(\[chat\] turn \d+: prompt (\d+) tokens \((\d+) reused, (\d+) prefilled\) \| TTFT [0-9.]+ ms \| (\d+) tokens)");
   std::vector<Turn> turns;
-  for (std::sregex_iterator it(err.begin(), err.end(), re), end; it != end; ++it) {
-    turns.push_back(
-        {std::stoi((*it)[1]), std::stoi((*it)[2]), std::stoi((*it)[3]), std::stoi((*it)[4])});
+  std::istringstream in(err);
+  std::string line;
+  while (std::getline(in, line)) {
+    Turn t;
+    int n = 0;
+    double ttft = 0;
+    if (std::sscanf(line.c_str(),
+                    "[chat] turn %d: prompt %d tokens (%d reused, %d prefilled) | TTFT %lf ms | "
+                    "%d tokens",
+                    &n, &t.prompt, &t.reused, &t.prefilled, &ttft, &t.generated) == 6) {
+      turns.push_back(t);
+    }
   }
   return turns;
 }

@@ -1,8 +1,8 @@
 // `cellar perplexity` end to end on stories260K.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 
 #include "cli/cmd_generate_test_util.h"
@@ -15,11 +15,13 @@ using testing::RunCli;
 using testing::ShellQuote;
 
 double FinalPpl(const std::string& out, double* error) {
-  static const std::regex re(R"(Final estimate: PPL = ([0-9.]+) \+/- ([0-9.]+))");
-  std::smatch m;
-  if (!std::regex_search(out, m, re)) return -1;
-  *error = std::stod(m[2]);
-  return std::stod(m[1]);
+  const size_t pos = out.find("Final estimate: PPL = ");
+  double ppl = -1;
+  if (pos == std::string::npos ||
+      std::sscanf(out.c_str() + pos, "Final estimate: PPL = %lf +/- %lf", &ppl, error) != 2) {
+    return -1;
+  }
+  return ppl;
 }
 
 TEST(PerplexityCliTest, StoryTextGivesLlamaCppsValueAndIsDeterministic) {

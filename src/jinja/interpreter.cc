@@ -84,7 +84,7 @@ class LoopObject final : public Object, public std::enable_shared_from_this<Loop
   bool callable() const override { return true; }
   Result<Value> Call(Interpreter& in, CallArgs args) const override {
     if (!stmt_->recursive) {
-      return InvalidArgument("The loop must be marked as 'recursive' to call it.");
+      return InvalidArgument("The loop must have the 'recursive' marker to be called recursively.");
     }
     CELLAR_ASSIGN_OR_RETURN(ValueList a, BindArgs("loop", args, {Required("iterable")}));
     return in.InvokeRecursiveLoop(*stmt_, scope_, a[0], depth_ + 1);

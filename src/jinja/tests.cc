@@ -42,7 +42,8 @@ CELLAR_SIMPLE_TEST(TestUpper, "upper", PyIsUpper(ToStr(v)))
 
 Result<bool> TestCallable(Interpreter&, const Value& v, CallArgs& args) {
   CELLAR_RETURN_IF_ERROR(NoArgs("callable", args));
-  return v.is_object() && v.object()->callable();
+  // Jinja's Undefined defines __call__ (to raise), so callable() is true for it.
+  return v.is_undefined() || (v.is_object() && v.object()->callable());
 }
 
 Result<bool> TestSequence(Interpreter&, const Value& v, CallArgs& args) {

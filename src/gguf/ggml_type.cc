@@ -5,7 +5,7 @@
 namespace cellar {
 namespace {
 
-constexpr uint32_t kMaxTypeId = 40;
+constexpr uint32_t kMaxTypeId = 42;
 
 struct Entry {
   bool known;
@@ -49,6 +49,8 @@ constexpr std::array<Entry, kMaxTypeId> MakeTable() {
   set(GgmlType::kTQ1_0, "tq1_0", 256, 54, true);
   set(GgmlType::kTQ2_0, "tq2_0", 256, 66, true);
   set(GgmlType::kMXFP4, "mxfp4", 32, 17, true);
+  set(GgmlType::kNVFP4, "nvfp4", 64, 36, true);
+  set(GgmlType::kQ1_0, "q1_0", 128, 18, true);
   return t;
 }
 

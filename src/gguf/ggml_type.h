@@ -1,5 +1,6 @@
 // GgmlType: the tensor element types a GGUF file can name, with their block
-// layout (elements per block, bytes per block). Ids are ggml's on-disk ids.
+// layout (elements per block, bytes per block). Ids are ggml's on-disk ids;
+// the table matches ggml's type_traits (ggml.c) and gguf-py's GGML_QUANT_SIZES.
 // Thread-safe (constant tables).
 #pragma once
 
@@ -45,6 +46,8 @@ enum class GgmlType : uint32_t {
   kTQ2_0 = 35,
   // 36-38 (IQ4_NL_4_4, IQ4_NL_4_8, IQ4_NL_8_8) were removed from ggml.
   kMXFP4 = 39,
+  kNVFP4 = 40,
+  kQ1_0 = 41,
 };
 
 struct GgmlTypeTraits {

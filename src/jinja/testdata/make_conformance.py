@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/ usr / bin / env python3
 """Regenerates conformance.json: small templates rendered by Python Jinja2 in the
 environment transformers uses for chat templates (ImmutableSandboxedEnvironment,
 trim_blocks, lstrip_blocks, loopcontrols, json.dumps-based tojson, raise_exception,
@@ -55,9 +55,9 @@ MSGS = [{"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Bye"}]
 D = {"b": 1, "a": [1, 2.5, None, True, "x"], "c": {"z": "é\"\n", "y": -0.0}}
 
-# (name, template, vars)
+#(name, template, vars)
 CASES = [
-    # --- lexer / whitespace ---
+#-- - lexer / whitespace -- -
     ("ws/plain", "Hello {{ name }}!", {"name": "you"}),
     ("ws/trim_blocks", "{% if true %}\nA\n{% endif %}\nB", {}),
     ("ws/lstrip_blocks", "x\n    {% if true %}\n    y\n    {% endif %}\nz", {}),
@@ -78,7 +78,7 @@ CASES = [
     ("ws/block_after_text", "x {% if true %}\ny{% endif %}", {}),
     ("ws/nested_braces", "{{ {'a': {'b': 1}} }}", {}),
     ("ws/comment_multiline", "a{# line1\nline2 #}b", {}),
-    # --- literals and printing ---
+#-- - literals and printing -- -
     ("print/none_bool", "{{ none }} {{ true }} {{ False }} {{ None }}", {}),
     ("print/numbers", "{{ 1 }} {{ 1.0 }} {{ 1e16 }} {{ 1e15 }} {{ 0.0001 }} {{ 1e-5 }} {{ 1/3 }} {{ -0.0 }} {{ 1_000 }} {{ 0x1F }} {{ 0o17 }} {{ 0b101 }} {{ 2.5e3 }}", {}),
     ("print/list_repr", "{{ [1, 'a', none, true, 2.5, [\"q'\"], {'k': 'v'}] }}", {}),
@@ -91,7 +91,7 @@ CASES = [
     ("print/float_repr_more", "{{ [0.1, 0.2 + 0.1, 1e22, 1.5e-7, 123456789.123, 100.0, 3.0e0] }}", {}),
     ("print/big_ints", "{{ 9223372036854775807 }} {{ -9223372036854775807 }}", {}),
     ("print/markup", "{{ 'a<b'|safe }} {{ 'a<b'|e }} {{ ('x'|safe) ~ '<' }} {{ ('x'|safe) + '<' }}", {}),
-    # --- expressions ---
+#-- - expressions -- -
     ("expr/arith", "{{ 7 + 3 }} {{ 7 - 10 }} {{ 7 * 3 }} {{ 7 / 2 }} {{ 7 // 2 }} {{ 7 % 3 }} {{ 2 ** 10 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 7.5 // 2 }} {{ -7.5 % 2 }} {{ 2 ** -1 }} {{ 2 ** 0.5 }}", {}),
     ("expr/precedence", "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ -2 ** 2 }} {{ 2 ** 3 ** 2 }} {{ 10 - 2 - 3 }} {{ not 1 == 2 }} {{ (1 + 2) ~ 3 }} {{ 'a' ~ (1 + 2) }} {{ 2 * 3 ~ 4 }} {{ 1 ~ 2 * 3 }}", {}),
     ("expr/concat_binds_tighter_than_plus", "{{ 1 + 2 ~ 3 }}", {}),
@@ -108,7 +108,7 @@ CASES = [
     ("expr/call_kwargs_dyn", "{% macro m(a, b=2) %}{{ a }}-{{ b }}{% endmacro %}{{ m(*[5]) }} {{ m(**{'a': 1, 'b': 3}) }} {{ m(b=9, a=8) }}", {}),
     ("expr/unary", "{{ -x }} {{ +x }} {{ -(-3) }} {{ -1|abs }}", {"x": 4}),
     ("expr/percent_format", "{{ '%s and %s' % ('a', 1) }} {{ '%d|%5.2f|%-4s|%x|%03d|%r' % (42, 3.14159, 'ab', 255, 7, 'q') }} {{ '%(n)s!' % {'n': 'yo'} }} {{ '%s' % none }} {{ '%.2e|%g|%c|%%' % (12345.678, 0.00001, 65) }}", {}),
-    # --- statements ---
+#-- - statements -- -
     ("stmt/if_elif_else", "{% for x in [1, 2, 3, 4] %}{% if x == 1 %}one{% elif x == 2 %}two{% elif x == 3 %}three{% else %}many{% endif %} {% endfor %}", {}),
     ("stmt/for_else", "{% for x in [] %}x{% else %}empty{% endfor %}|{% for x in [1] if x > 5 %}x{% else %}filtered{% endfor %}", {}),
     ("stmt/for_dict", "{% for k in d %}{{ k }},{% endfor %}|{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}", {"d": {"z": 1, "a": 2}}),
@@ -138,14 +138,14 @@ CASES = [
     ("stmt/print_tag", "{% print 'a', 1 %}", {}),
     ("stmt/generation", "{% generation %}gen {{ 1 }}{% endgeneration %}", {}),
     ("stmt/colon_after_for", "{% for x in [1, 2]: %}{{ x }}{% endfor %}", {}),
-    # --- tests ---
+#-- - tests -- -
     ("test/types", "{% for v in [none, true, 1, 1.5, 'a', [1], {'a': 1}, x] %}{{ v is none }}{{ v is boolean }}{{ v is integer }}{{ v is float }}{{ v is number }}{{ v is string }}{{ v is sequence }}{{ v is mapping }}{{ v is iterable }}{{ v is defined }}{{ v is callable }}|{% endfor %}", {}),
     ("test/truefalse", "{{ true is true }}{{ 1 is true }}{{ false is false }}{{ 0 is false }}{{ none is not none }}{{ undefined_thing is undefined }}", {}),
     ("test/numbers", "{{ 3 is odd }}{{ 4 is even }}{{ 9 is divisibleby 3 }}{{ 10 is divisibleby(4) }}{{ 2.0 is even }}", {}),
     ("test/compare", "{{ 1 is eq 1 }}{{ 1 is equalto 2 }}{{ 1 is ne 2 }}{{ 2 is gt 1 }}{{ 2 is ge 2 }}{{ 1 is lt 2 }}{{ 1 is le 0 }}{{ 'a' is in 'cat' }}{{ 2 is in [1, 2] }}{{ 1 is lessthan 2 }}{{ 1 is greaterthan 2 }}", {}),
     ("test/strings", "{{ 'abc' is lower }}{{ 'ABC' is upper }}{{ 'aBc' is lower }}{{ 'trim' is filter }}{{ 'odd' is test }}{{ 'nope' is filter }}{{ ('x'|safe) is escaped }}{{ 'x' is escaped }}", {}),
     ("test/sameas", "{{ none is sameas none }}{{ true is sameas true }}{{ 1 is sameas 1 }}", {}),
-    # --- filters ---
+#-- - filters -- -
     ("filter/trim", "[{{ '  a b \\n'|trim }}][{{ 'xxaxx'|trim('x') }}][{{ none|trim }}][{{ 5|trim }}][{{ '\\u00a0 nbsp \\u3000'|trim }}]", {}),
     ("filter/length", "{{ 'héllo'|length }} {{ [1, 2]|length }} {{ {'a': 1}|length }} {{ x|length }} {{ 'ab'|count }}", {}),
     ("filter/case", "{{ 'hello WORLD'|upper }} {{ 'HeLLo'|lower }} {{ 'hello wORLD-foo(bar'|title }} {{ 'hELLO world'|capitalize }} {{ 'straße'|upper }} {{ 'ΣΊΣΥΦΟΣ'|lower }}", {}),
@@ -172,7 +172,7 @@ CASES = [
     ("filter/attr", "{{ d|attr('items') is callable }} {{ d|attr('nokey') is defined }} {{ d|attr('b') is defined }}", {"d": {"b": 1}}),
     ("filter/escape_safe", "{{ '<a href=\"x\">&\\'</a>'|e }} {{ '<b>'|safe|e }} {{ '<b>'|forceescape }}", {}),
     ("filter/markup_concat", "{{ 'a'|safe + '<b>' + ('<i>'|safe) }} {{ ('%s<'|safe) % '<' }}", {}),
-    # --- methods ---
+#-- - methods -- -
     ("method/strip", "[{{ '  a  '.strip() }}][{{ '  a  '.lstrip() }}][{{ '  a  '.rstrip() }}][{{ 'xyax'.strip('xy') }}][{{ '\\n\\t a'.lstrip() }}]", {}),
     ("method/split", "{{ 'a b  c'.split() }} {{ 'a,b,,c'.split(',') }} {{ 'a,b,c'.split(',', 1) }} {{ 'a,b,c'.rsplit(',', 1) }} {{ '  a b '.split(None, 1) }} {{ 'x</think>y</think>z'.split('</think>')[-1] }} {{ ''.split() }} {{ ''.split(',') }} {{ 'l1\\nl2\\r\\nl3'.splitlines() }}", {}),
     ("method/affix", "{{ 'hello'.startswith('he') }} {{ 'hello'.endswith('lo') }} {{ 'hello'.startswith(('x', 'h')) }} {{ 'hello'.startswith('l', 2) }} {{ 'hello'.endswith('l', 0, 4) }}", {}),
@@ -182,18 +182,18 @@ CASES = [
     ("method/misc_str", "{{ ', '.join(['a', 'b']) }} {{ 'abc'.isalpha() }} {{ '123'.isdigit() }} {{ '  '.isspace() }} {{ 'ab'.zfill(5) }} {{ '-7'.zfill(4) }} {{ 'x'.center(5, '*') }} {{ 'x'.ljust(3) }}| {{ 'x'.rjust(3, '.') }} {{ 'a=b=c'.partition('=') }} {{ 'a=b=c'.rpartition('=') }} {{ 'prefix_x'.removeprefix('prefix_') }} {{ 'x.py'.removesuffix('.py') }}", {}),
     ("method/dict", "{{ d.get('b') }} {{ d.get('zz') }} {{ d.get('zz', 'dflt') }} {{ d.keys()|list }} {{ d.values()|list|length }} {{ d.items()|list|first }} {{ d.items() }} {{ d.keys() }} {{ d.items()|length }} {{ 'b' in d.keys() }}", {"d": D}),
     ("method/list", "{{ l.count(1) }} {{ l.index(2) }} {{ (1, 2, 1).count(1) }}", {"l": [1, 2, 1]}),
-    # --- globals ---
+#-- - globals -- -
     ("global/range", "{{ range(3)|list }} {{ range(1, 4)|list }} {{ range(10, 0, -3)|list }} {{ range(3) }} {{ range(0) |length }} {{ range(2, 8, 2)|length }}", {}),
     ("global/dict_cycler_joiner", "{{ dict(a=1, b=2) }} {{ dict([('x', 1)], y=2) }} {% set c = cycler('a', 'b') %}{{ c.next() }}{{ c.next() }}{{ c.next() }}{{ c.current }} {% set j = joiner('|') %}{{ j() }}x{{ j() }}y{{ j() }}", {}),
     ("global/strftime_now", "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%Y-%m-%d') }}|{{ strftime_now('%A, %B %-d, %H:%M:%S %j %a %p %y %m') }}", {}),
-    # --- chat-template idioms ---
+#-- - chat - template idioms -- -
     ("chat/llama_like", "{{ bos_token }}{% for m in messages %}{{ '<|' + m['role'] + '|>\\n' + m['content'] | trim + '\\n' }}{% endfor %}{% if add_generation_prompt %}<|assistant|>\\n{% endif %}", {"messages": MSGS, "bos_token": "<s>", "add_generation_prompt": True}),
     ("chat/system_split", "{% if messages[0]['role'] == 'system' %}{% set sys = messages[0]['content'] %}{% set loop_messages = messages[1:] %}{% else %}{% set sys = none %}{% set loop_messages = messages %}{% endif %}[{{ sys }}]{% for m in loop_messages %}{{ loop.index0 }}{{ m.role[0] }}{% endfor %}", {"messages": MSGS}),
     ("chat/ns_last_user", "{% set ns = namespace(last=-1) %}{% for m in messages %}{% if m.role == 'user' %}{% set ns.last = loop.index0 %}{% endif %}{% endfor %}{{ ns.last }}", {"messages": MSGS}),
     ("chat/messages_reversed", "{% for m in messages[::-1] %}{{ m.content }};{% endfor %}", {"messages": MSGS}),
     ("chat/tools_none", "{{ tools is none }}{{ tools is defined }}{% if tools %}yes{% else %}no{% endif %}", {"tools": None}),
     ("chat/content_list", "{% for m in messages %}{% if m.content is string %}{{ m.content }}{% else %}{% for part in m.content %}{% if part.type == 'text' %}{{ part.text }}{% endif %}{% endfor %}{% endif %}{% endfor %}", {"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}, {"role": "user", "content": "c"}]}),
-    # --- errors ---
+#-- - errors -- -
     ("error/raise_exception", "{{ raise_exception('Nope: ' ~ 1) }}", {}),
     ("error/iterate_none", "{% for t in tools %}{% endfor %}", {"tools": None}),
     ("error/attr_of_undefined", "{{ missing.attr }}", {}),
@@ -222,15 +222,13 @@ def main():
     for name, template, variables in CASES:
         case = {"name": name, "template": template, "vars": variables}
         try:
-            case["expected"] = env.from_string(template).render(**variables)
-        except Exception as e:  # noqa: BLE001 - we record every failure
-            case["expected_error"] = str(e)
-            case["error_type"] = type(e).__name__
-        out.append(case)
-    json.dump({"jinja2_version": jinja2.__version__, "cases": out}, sys.stdout,
-              ensure_ascii=False, indent=1)
-    sys.stdout.write("\n")
+case["expected"] = env.from_string(template).render(**variables) except Exception as e:
+#noqa : BLE001 -
+      we record every failure case["expected_error"] = str(
+          e) case["error_type"] =
+                      type(e).__name__ out.append(case)
+                          json.dump({"jinja2_version" : jinja2.__version__, "cases" : out},
+                                    sys.stdout, ensure_ascii = False, indent = 1)
+                              sys.stdout.write("\n")
 
-
-if __name__ == "__main__":
-    main()
+                                  if __name__ == "__main__" : main()

@@ -1,11 +1,11 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """Regenerates vocab_templates.json: the chat templates of ../shared/vocab/*.gguf
 rendered by Python Jinja2 in transformers' environment (same setup as
 make_conformance.py) for a few conversations, with the file's own bos/eos token
 texts. cli_template_test runs `cellar template -m FILE` on each and compares.
 
-    python3 src/jinja/testdata/make_vocab_templates.py ../shared/vocab \
-        > src/jinja/testdata/vocab_templates.json
+    cd src/jinja/testdata && python3 make_vocab_templates.py ../../../../shared/vocab \
+        > vocab_templates.json
 """
 import glob
 import json
@@ -35,7 +35,8 @@ def read_gguf_metadata(path):
         pos += n
         return s
 
-    scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+    scalar = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q",
+              12: "d"}
 
     def value(t):
         if t in scalar:
@@ -90,17 +91,17 @@ def main():
         for name, messages, gen in CONVERSATIONS:
             case = {"name": name, "messages": messages, "add_generation_prompt": gen}
             try:
-case["expected"] = env.from_string(tmpl).render(messages = messages, tools = None, documents = None,
-                                                add_generation_prompt = gen, bos_token = bos,
-                                                eos_token = eos) except Exception as e:
-#noqa : BLE001 case["expected_error"] =
-                          str(e) cases.append(case)
-                              out.append({
-                                   "file" : os.path.basename(path),
-                                   "bos_token" : bos,
-                                   "eos_token" : eos,
-                                   "cases" : cases
-                                 }) json.dump(out, sys.stdout, ensure_ascii = False, indent = 1)
-                                  sys.stdout.write("\n")
+                case["expected"] = env.from_string(tmpl).render(
+                    messages=messages, tools=None, documents=None, add_generation_prompt=gen,
+                    bos_token=bos, eos_token=eos)
+            except Exception as e:  # noqa: BLE001
+                case["expected_error"] = str(e)
+            cases.append(case)
+        out.append({"file": os.path.basename(path), "bos_token": bos, "eos_token": eos,
+                    "cases": cases})
+    json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
 
-                                      if __name__ == "__main__" : main()
+
+if __name__ == "__main__":
+    main()

@@ -19,11 +19,7 @@
 #include "cli/cmd_generate_options.h"
 #include "cli/commands.h"
 #include "engine/generate.h"
-
-#if __has_include("model/chat_template.h")
 #include "model/chat_template.h"
-#define CELLAR_HAVE_CHAT_TEMPLATE 1
-#endif
 
 namespace cellar::cli {
 namespace {
@@ -40,71 +36,36 @@ struct Message {
   std::string content;
 };
 
-// Turns the conversation into prompt text with the model's template.
+// Turns the conversation into prompt text with the model's chat template
+// (tokenizer.chat_template; ChatML when the file has none).
 class Renderer {
  public:
   static Result<Renderer> Create(const Model& model) {
-    Renderer r;
-#ifdef CELLAR_HAVE_CHAT_TEMPLATE
-    auto t = ChatTemplate::FromGguf(model.gguf());
-    if (!t.ok()) return t.status();
-    r.template_.emplace(std::move(t).value());
+    CELLAR_ASSIGN_OR_RETURN(ChatTemplate t, ChatTemplate::FromGguf(model.gguf()));
+    Renderer r(std::move(t));
     auto texts = ChatTokenTextsFromGguf(model.gguf());
     if (texts.ok()) r.texts_ = *texts;
-#else
-    (void)model;
-#endif
     return r;
   }
 
   Result<std::string> Render(const std::vector<Message>& messages) const {
-#ifdef CELLAR_HAVE_CHAT_TEMPLATE
     ChatTemplateInputs in;
     in.messages = nlohmann::ordered_json::array();
-    for (const auto& m : messages)
+    for (const auto& m : messages) {
       in.messages.push_back({{"role", m.role}, {"content", m.content}});
+    }
     in.add_generation_prompt = true;
     in.bos_token = texts_.bos_token;
     in.eos_token = texts_.eos_token;
-    return template_->Render(in);
-#else
-    // Fallback until model/chat_template.h is available: a plain transcript.
-    std::string s;
-    for (const auto& m : messages) {
-      if (m.role == "system") {
-        s += m.content + "\n\n";
-      } else {
-        // Replies are stored without the space the model put after "Assistant:".
-        s += (m.role == "user" ? "User: " : "Assistant: ") + m.content + "\n";
-      }
-    }
-    return s + "Assistant:";
-#endif
+    return template_.Render(in);
   }
 
-  // Whether the format itself puts a space before the reply.
-  bool StripsLeadingSpace() const {
-#ifdef CELLAR_HAVE_CHAT_TEMPLATE
-    return false;
-#else
-    return true;
-#endif
-  }
-
-  // Stop strings that end an assistant turn in the rendered format.
-  std::vector<std::string> TurnStops() const {
-#ifdef CELLAR_HAVE_CHAT_TEMPLATE
-    return {};
-#else
-    return {"\nUser:"};
-#endif
-  }
+  bool is_fallback() const { return template_.is_fallback(); }
 
  private:
-#ifdef CELLAR_HAVE_CHAT_TEMPLATE
-  std::optional<ChatTemplate> template_;
+  explicit Renderer(ChatTemplate t) : template_(std::move(t)) {}
+  ChatTemplate template_;
   ChatTokenTexts texts_;
-#endif
 };
 
 double Ms(std::chrono::steady_clock::duration d) {
@@ -125,7 +86,9 @@ int RunChat(const ChatArgs& args) {
   GenerateOptions gen;
   gen.sampling = args.sampling.params;
   gen.stop = args.sampling.stop;
-  for (auto& s : renderer->TurnStops()) gen.stop.push_back(s);
+  if (renderer->is_fallback()) {
+    std::fprintf(stderr, "[chat] the model has no chat template; using ChatML\n");
+  }
 
   int turn = 0;
   std::string line;
@@ -186,9 +149,7 @@ int RunChat(const ChatArgs& args) {
     if (!result.ok()) return ReportError("chat", result.status());
     std::printf("\n");
     std::fflush(stdout);
-    std::string reply = result->text;
-    if (renderer->StripsLeadingSpace() && !reply.empty() && reply[0] == ' ') reply.erase(0, 1);
-    messages.push_back({"assistant", reply});
+    messages.push_back({"assistant", result->text});
     const size_t n_gen = result->ids.size();
     const double gen_ms = first ? 0.0 : Ms(t_end - t_first);
     std::fprintf(stderr,

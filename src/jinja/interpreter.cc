@@ -208,7 +208,8 @@ Status Interpreter::Append(std::string_view text) {
   return OkStatus();
 }
 
-Result<std::string> Interpreter::Run(const Body& body, const DictData& variables) {
+Result<std::string> Interpreter::Run(const Body& body, const DictData& variables,
+                                     size_t reserve_bytes) {
   auto root = std::make_shared<Scope>(nullptr);
   DictData globals;
   AddGlobals(&globals);
@@ -218,6 +219,9 @@ Result<std::string> Interpreter::Run(const Body& body, const DictData& variables
   }
   auto scope = std::make_shared<Scope>(root);
   std::string out;
+  // The prompt usually contains every message: reserving about the input size up
+  // front avoids regrowing a large buffer many times.
+  out.reserve(std::min(reserve_bytes, options_.limits.max_output_bytes));
   out_ = &out;
   Result<Flow> r = ExecBody(body, scope);
   out_ = nullptr;
@@ -270,7 +274,7 @@ Result<Interpreter::Flow> Interpreter::ExecImpl(const Stmt& s, const ScopePtr& s
       return Flow::kNormal;
     case StmtKind::kPrint: {
       CELLAR_ASSIGN_OR_RETURN(Value v, Eval(*s.expr, scope));
-      CELLAR_RETURN_IF_ERROR(Append(ToStr(v)));
+      CELLAR_RETURN_IF_ERROR(v.is_string() ? Append(v.as_string()) : Append(ToStr(v)));
       return Flow::kNormal;
     }
     case StmtKind::kIf:

@@ -38,8 +38,9 @@ class Interpreter {
  public:
   explicit Interpreter(const RenderOptions& options);
 
-  // Renders `body` with `variables` (plus the globals) as the outermost scope.
-  Result<std::string> Run(const Body& body, const DictData& variables);
+  // Renders `body` with `variables` (plus the globals) as the outermost scope;
+  // `reserve_bytes` is a guess of the output size.
+  Result<std::string> Run(const Body& body, const DictData& variables, size_t reserve_bytes = 0);
 
   // Set when the render failed through raise_exception().
   bool raised_by_template() const { return raised_; }

@@ -10,7 +10,7 @@ namespace cellar::jinja {
 
 namespace {
 
-Result<Value> FromJson(const nlohmann::ordered_json& j, int depth) {
+Result<Value> FromJson(const nlohmann::ordered_json& j, int depth, size_t* bytes) {
   if (depth > kMaxJsonInputDepth) {
     return InvalidArgument("JSON input nested deeper than " + std::to_string(kMaxJsonInputDepth));
   }
@@ -32,12 +32,13 @@ Result<Value> FromJson(const nlohmann::ordered_json& j, int depth) {
     case nlohmann::ordered_json::value_t::number_float:
       return Value::Float(j.get<double>());
     case nlohmann::ordered_json::value_t::string:
+      *bytes += j.get_ref<const std::string&>().size();
       return Value::String(j.get<std::string>());
     case nlohmann::ordered_json::value_t::array: {
       ValueList items;
       items.reserve(j.size());
       for (const auto& e : j) {
-        CELLAR_ASSIGN_OR_RETURN(Value v, FromJson(e, depth + 1));
+        CELLAR_ASSIGN_OR_RETURN(Value v, FromJson(e, depth + 1, bytes));
         items.push_back(std::move(v));
       }
       return Value::List(std::move(items));
@@ -45,7 +46,7 @@ Result<Value> FromJson(const nlohmann::ordered_json& j, int depth) {
     case nlohmann::ordered_json::value_t::object: {
       DictData d;
       for (const auto& [k, e] : j.items()) {
-        CELLAR_ASSIGN_OR_RETURN(Value v, FromJson(e, depth + 1));
+        CELLAR_ASSIGN_OR_RETURN(Value v, FromJson(e, depth + 1, bytes));
         d.Set(Value::String(k), std::move(v));
       }
       return Value::Dict(std::move(d));
@@ -195,7 +196,12 @@ class Dumper {
 
 }  // namespace
 
-Result<Value> ValueFromJson(const nlohmann::ordered_json& json) { return FromJson(json, 0); }
+Result<Value> ValueFromJson(const nlohmann::ordered_json& json, size_t* string_bytes) {
+  size_t bytes = 0;
+  Result<Value> v = FromJson(json, 0, &bytes);
+  if (string_bytes) *string_bytes = bytes;
+  return v;
+}
 
 void AppendJsonString(std::string& out, std::string_view s, bool ensure_ascii) {
   out.push_back('"');

@@ -21,7 +21,8 @@ inline constexpr int kMaxJsonInputDepth = 128;
 // JSON -> Value: objects become dicts in key order, arrays lists, integers int
 // (unsigned values past int64 become float), strings str. Fails on nesting deeper
 // than kMaxJsonInputDepth.
-Result<Value> ValueFromJson(const nlohmann::ordered_json& json);
+// `string_bytes`, when given, receives the total size of the strings.
+Result<Value> ValueFromJson(const nlohmann::ordered_json& json, size_t* string_bytes = nullptr);
 
 // json.dumps(x, ensure_ascii, indent, separators, sort_keys).
 struct JsonDumpOptions {

@@ -17,7 +17,7 @@ namespace cellar::jinja {
 
 // Deepest nesting of expressions and blocks the parser accepts (a guard against
 // stack exhaustion on hostile templates).
-inline constexpr int kMaxParseDepth = 256;
+inline constexpr int kMaxParseDepth = 128;
 
 // Parses the tokens of `source` (the normalized text the tokens point into; used
 // for error positions).

@@ -34,11 +34,12 @@ Result<std::string> Template::Render(const nlohmann::ordered_json& variables,
   if (!variables.is_object() && !variables.is_null()) {
     return InvalidArgument("template variables must be a JSON object");
   }
+  size_t input_bytes = 0;
   CELLAR_ASSIGN_OR_RETURN(
-      Value vars,
-      ValueFromJson(variables.is_null() ? nlohmann::ordered_json::object() : variables));
+      Value vars, ValueFromJson(variables.is_null() ? nlohmann::ordered_json::object() : variables,
+                                &input_bytes));
   Interpreter in(options);
-  Result<std::string> out = in.Run(impl_->body, vars.dict());
+  Result<std::string> out = in.Run(impl_->body, vars.dict(), input_bytes + 1024);
   if (out.ok()) return out;
   if (in.raised_by_template()) {
     if (failure) failure->raised_by_template = true;

@@ -133,9 +133,9 @@ Status GgufFileParser::ParseAlignment(GgufFile& file) {
     if (key != kGgufAlignmentKey) continue;
     Result<uint64_t> a = value.AsUint();
     if (!a.ok()) return a.status().WithContext("key 'general.alignment'");
-    if (*a == 0 || !std::has_single_bit(*a)) {
+    if (*a == 0 || !std::has_single_bit(*a) || *a > UINT32_MAX) {
       return InvalidArgument("key 'general.alignment' is " + std::to_string(*a) +
-                             ", not a power of two");
+                             ", not a power of two below 2^32");
     }
     file.alignment_ = *a;
   }

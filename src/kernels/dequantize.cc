@@ -34,6 +34,36 @@ void DequantizeRowQ4_0(const BlockQ4_0* src, float* dst, int64_t n) {
   }
 }
 
+void DequantizeRowQ5_0(const BlockQ5_0* src, float* dst, int64_t n) {
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    const float d = Fp16ToFloat(src[b].d);
+    uint32_t qh;
+    std::memcpy(&qh, src[b].qh, 4);
+    float* y = dst + b * kQK8_0;
+    for (int j = 0; j < kQK8_0 / 2; ++j) {
+      const int q0 = (src[b].qs[j] & 0xF) | (((qh >> j) & 1) << 4);
+      const int q1 = (src[b].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+      y[j] = (q0 - 16) * d;
+      y[j + kQK8_0 / 2] = (q1 - 16) * d;
+    }
+  }
+}
+
+void DequantizeRowQ5_1(const BlockQ5_1* src, float* dst, int64_t n) {
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    const float d = Fp16ToFloat(src[b].d), m = Fp16ToFloat(src[b].m);
+    uint32_t qh;
+    std::memcpy(&qh, src[b].qh, 4);
+    float* y = dst + b * kQK8_0;
+    for (int j = 0; j < kQK8_0 / 2; ++j) {
+      const int q0 = (src[b].qs[j] & 0xF) | (((qh >> j) & 1) << 4);
+      const int q1 = (src[b].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+      y[j] = q0 * d + m;
+      y[j + kQK8_0 / 2] = q1 * d + m;
+    }
+  }
+}
+
 void DequantizeRowQ4K(const BlockQ4K* src, float* dst, int64_t n) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockQ4K& x = src[b];
@@ -134,6 +164,12 @@ Status DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n) {
       break;
     case GgmlType::kQ4_0:
       DequantizeRowQ4_0(static_cast<const BlockQ4_0*>(src), dst, n);
+      break;
+    case GgmlType::kQ5_0:
+      DequantizeRowQ5_0(static_cast<const BlockQ5_0*>(src), dst, n);
+      break;
+    case GgmlType::kQ5_1:
+      DequantizeRowQ5_1(static_cast<const BlockQ5_1*>(src), dst, n);
       break;
     case GgmlType::kQ4_K:
       DequantizeRowQ4K(static_cast<const BlockQ4K*>(src), dst, n);

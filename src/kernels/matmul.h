@@ -1,9 +1,11 @@
 // MatMul: y = W x for the weight matrices of a model, in every weight type the
-// forward pass supports (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K).
+// forward pass supports (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K,
+// Q6_K; Q5_0/Q5_1 appear where llama-quantize falls back from K-quants, e.g. in
+// Qwen2.5-0.5B's 896-wide rows).
 //
 // Numerics follow llama.cpp's CPU backend: activations are first converted to
 // the weight type's "dot type" (F16 weights: f16-rounded activations; BF16:
-// bf16-rounded; Q8_0/Q4_0: Q8_0 blocks; K-quants: Q8_K blocks) and the products
+// bf16-rounded; Q8_0/Q4_0/Q5_0: Q8_0 blocks; Q5_1: Q8_1; K-quants: Q8_K) and the products
 // use integer dot products per block. The result therefore differs from the
 // exact product of the dequantized weights with the f32 activations
 // (MatMulReference) by the activation rounding error, and the SIMD levels

@@ -51,4 +51,8 @@ namespace cellar::matmul_internal {
 // Every level must produce exactly these values. REQUIRES: n % 32 == 0.
 void QuantizeActivationQ8_0(const float* x, BlockQ8_0* y, int64_t n);
 
+// The activation quantizer for Q5_1 weights (llama.cpp's Q8_1): as
+// QuantizeActivationQ8_0 plus s = fp16((amax / 127) * sum(q)).
+void QuantizeActivationQ8_1(const float* x, BlockQ8_1* y, int64_t n);
+
 }  // namespace cellar::matmul_internal

@@ -53,6 +53,40 @@ float DotQ4_0(const BlockQ4_0* w, const BlockQ8_0* x, int64_t n) {
   return sum;
 }
 
+float DotQ5_0(const BlockQ5_0* w, const BlockQ8_0* x, int64_t n) {
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    uint32_t qh;
+    std::memcpy(&qh, w[b].qh, 4);
+    int isum = 0;
+    for (int j = 0; j < kQK8_0 / 2; ++j) {
+      const int q0 = (w[b].qs[j] & 0xF) | (((qh >> j) & 1) << 4);
+      const int q1 = (w[b].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+      isum += (q0 - 16) * x[b].qs[j] + (q1 - 16) * x[b].qs[j + kQK8_0 / 2];
+    }
+    sum += isum * (Fp16ToFloat(w[b].d) * Fp16ToFloat(x[b].d));
+  }
+  return sum;
+}
+
+// Q5_1 x Q8_1: d_w d_x sum(q_w q_x) + m_w * s_x.
+float DotQ5_1(const BlockQ5_1* w, const BlockQ8_1* x, int64_t n) {
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    uint32_t qh;
+    std::memcpy(&qh, w[b].qh, 4);
+    int isum = 0;
+    for (int j = 0; j < kQK8_0 / 2; ++j) {
+      const int q0 = (w[b].qs[j] & 0xF) | (((qh >> j) & 1) << 4);
+      const int q1 = (w[b].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
+      isum += q0 * x[b].qs[j] + q1 * x[b].qs[j + kQK8_0 / 2];
+    }
+    sum += isum * (Fp16ToFloat(w[b].d) * Fp16ToFloat(x[b].d)) +
+           Fp16ToFloat(w[b].m) * Fp16ToFloat(x[b].s);
+  }
+  return sum;
+}
+
 // sum_j sc_j * dot_j - correction with the mins, per super-block:
 // result += x.d * (d * sum_j sc_j dot_j - dmin * sum_j m_j bsum_j).
 float DotQ4K(const BlockQ4K* w, const BlockQ8K* x, int64_t n) {
@@ -145,6 +179,24 @@ void QuantizeActivationQ8_0(const float* x, BlockQ8_0* y, int64_t n) {
   }
 }
 
+void QuantizeActivationQ8_1(const float* x, BlockQ8_1* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    const float* xb = x + b * kQK8_0;
+    float amax = 0;
+    for (int j = 0; j < kQK8_0; ++j) amax = std::fmax(amax, std::fabs(xb[j]));
+    const float d = amax / 127.f;
+    y[b].d = FloatToFp16(d);
+    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+    int sum = 0;
+    for (int j = 0; j < kQK8_0; ++j) {
+      const float v = std::nearbyint(xb[j] * id);
+      y[b].qs[j] = static_cast<int8_t>(v > 127.f ? 127 : (v < -127.f ? -127 : (v == v ? v : 0)));
+      sum += y[b].qs[j];
+    }
+    y[b].s = FloatToFp16(d * static_cast<float>(sum));
+  }
+}
+
 void MatMulScalar(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_tokens, float* y,
                   int64_t ldy, ThreadPool& pool) {
   const int64_t n = w.cols;
@@ -169,7 +221,17 @@ void MatMulScalar(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_
       act_row_bytes = n * static_cast<int64_t>(sizeof(float));
       break;
     }
+    case GgmlType::kQ5_1: {
+      act_row_bytes = (n / kQK8_0) * static_cast<int64_t>(sizeof(BlockQ8_1));
+      auto* a = static_cast<uint8_t*>(CallerScratch(0, n_tokens * act_row_bytes));
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        QuantizeActivationQ8_1(x + t * ldx, reinterpret_cast<BlockQ8_1*>(a + t * act_row_bytes), n);
+      }
+      acts = a;
+      break;
+    }
     case GgmlType::kQ8_0:
+    case GgmlType::kQ5_0:
     case GgmlType::kQ4_0: {
       act_row_bytes = (n / kQK8_0) * static_cast<int64_t>(sizeof(BlockQ8_0));
       auto* a = static_cast<uint8_t*>(CallerScratch(0, n_tokens * act_row_bytes));
@@ -219,6 +281,12 @@ void MatMulScalar(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_
             break;
           case GgmlType::kQ4_0:
             v = DotQ4_0(static_cast<const BlockQ4_0*>(wr), static_cast<const BlockQ8_0*>(xt), n);
+            break;
+          case GgmlType::kQ5_0:
+            v = DotQ5_0(static_cast<const BlockQ5_0*>(wr), static_cast<const BlockQ8_0*>(xt), n);
+            break;
+          case GgmlType::kQ5_1:
+            v = DotQ5_1(static_cast<const BlockQ5_1*>(wr), static_cast<const BlockQ8_1*>(xt), n);
             break;
           case GgmlType::kQ4_K:
             v = DotQ4K(static_cast<const BlockQ4K*>(wr), static_cast<const BlockQ8K*>(xt), n);

@@ -15,13 +15,15 @@
 
 #include "base/fp16.h"
 #include "kernels/dequantize.h"
+#include "kernels/quant_blocks.h"
 #include "kernels/quantize.h"
 
 namespace cellar {
 namespace {
 
 const GgmlType kTypes[] = {GgmlType::kF32,  GgmlType::kF16,  GgmlType::kBF16, GgmlType::kQ8_0,
-                           GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+                           GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ5_1, GgmlType::kQ4_K,
+                           GgmlType::kQ5_K, GgmlType::kQ6_K};
 
 std::vector<IsaLevel> SupportedLevels() {
   std::vector<IsaLevel> out;
@@ -68,7 +70,12 @@ TestWeights MakeWeights(GgmlType type, int64_t rows, int64_t cols, int mode, uin
         switch (type) {
           case GgmlType::kQ8_0:
           case GgmlType::kQ4_0:
+          case GgmlType::kQ5_0:
             half(blk);
+            break;
+          case GgmlType::kQ5_1:
+            half(blk);
+            half(blk + 2);
             break;
           case GgmlType::kQ4_K:
           case GgmlType::kQ5_K:
@@ -114,7 +121,8 @@ std::vector<float> ActErrorBound(GgmlType type, const float* x, int64_t n) {
   if (type == GgmlType::kF16 || type == GgmlType::kBF16) {
     const float rel = type == GgmlType::kF16 ? std::ldexp(1.0f, -11) : std::ldexp(1.0f, -8);
     for (int64_t c = 0; c < n; ++c) e[c] = std::fabs(x[c]) * rel * 1.0001f;
-  } else if (type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0) {
+  } else if (type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ5_0 ||
+             type == GgmlType::kQ5_1) {
     for (int64_t b = 0; b < n / 32; ++b) {
       float amax = 0;
       for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[32 * b + j]));
@@ -159,6 +167,20 @@ void CheckShape(GgmlType type, const Shape& s, int mode, ThreadPool& pool1, Thre
       for (int64_t c = 0; c < s.cols; ++c) {
         a += std::fabs(static_cast<double>(wr[c]) * xt[c]);
         b += std::fabs(wr[c]) * static_cast<double>(e[c]);
+      }
+      if (type == GgmlType::kQ5_1) {
+        // The m * s_x term: s_x = fp16(d * sum(q)) stands for sum(x) of the block;
+        // |d q| <= |W| + |m| covers the rest.
+        const auto* blocks =
+            reinterpret_cast<const BlockQ5_1*>(tw.bytes.data() + r * *GgmlRowBytes(type, s.cols));
+        for (int64_t blk = 0; blk < s.cols / 32; ++blk) {
+          double se = 0, sx = 0;
+          for (int j = 0; j < 32; ++j) {
+            se += e[32 * blk + j];
+            sx += std::fabs(xt[32 * blk + j]);
+          }
+          b += std::fabs(Fp16ToFloat(blocks[blk].m)) * (2 * se + sx * std::ldexp(1.0, -10));
+        }
       }
       abs_sum[t * ldy + r] = a;
       act_err[t * ldy + r] = b;

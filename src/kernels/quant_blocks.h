@@ -27,6 +27,33 @@ struct BlockQ4_0 {
 };
 static_assert(sizeof(BlockQ4_0) == 18);
 
+// Q5_0: x = d * (q - 16), q in [0, 31]: low 4 bits as Q4_0's nibbles, bit 4 of
+// element j is bit j of qh (little-endian uint32). 22 bytes per 32 elements.
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK8_0 / 2];
+};
+static_assert(sizeof(BlockQ5_0) == 22);
+
+// Q5_1: x = d * q + m, q in [0, 31], bits as Q5_0. 24 bytes per 32 elements.
+struct BlockQ5_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qh[4];
+  uint8_t qs[kQK8_0 / 2];
+};
+static_assert(sizeof(BlockQ5_1) == 24);
+
+// Q8_1: activation format for Q5_1 dot products: Q8_0 plus s = fp16(d * sum(qs))
+// (with d before its fp16 rounding). 36 bytes per 32 elements.
+struct BlockQ8_1 {
+  uint16_t d;
+  uint16_t s;
+  int8_t qs[kQK8_0];
+};
+static_assert(sizeof(BlockQ8_1) == 36);
+
 // Q4_K: 8 sub-blocks of 32; x = d * sc[j] * q - dmin * m[j], q in [0, 15].
 // scales: 6-bit sc/m packed (see GetScaleMinK4). qs: for each 64-element group
 // g, 32 bytes whose low nibbles are elements 64g..64g+31 and high nibbles

@@ -16,6 +16,8 @@ bool QuantizeSupports(GgmlType type) {
     case GgmlType::kBF16:
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0:
+    case GgmlType::kQ5_1:
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K:
@@ -79,6 +81,66 @@ void QuantizeRowQ4_0(const float* src, BlockQ4_0* dst, int64_t n) {
   }
 }
 
+void QuantizeRowQ5_0(const float* src, BlockQ5_0* dst, int64_t n) {
+  const int64_t nb = n / kQK8_0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const float* x = src + b * kQK8_0;
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < kQK8_0; ++j) {
+      if (amax < std::fabs(x[j])) {
+        amax = std::fabs(x[j]);
+        max = x[j];
+      }
+    }
+    const float d = max / -16.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    dst[b].d = FloatToFp16(d);
+    auto q = [id](float v) -> int {
+      // Truncation of v * id + 16.5 (in [0.5, 32.5] for finite input), capped at 31.
+      const float t = v * id + 16.5f;
+      if (!(t >= 0.0f)) return 0;
+      return std::min(31, static_cast<int>(std::min(t, 32.0f)));
+    };
+    uint32_t qh = 0;
+    for (int j = 0; j < kQK8_0 / 2; ++j) {
+      const int q0 = q(x[j]), q1 = q(x[j + kQK8_0 / 2]);
+      dst[b].qs[j] = static_cast<uint8_t>((q0 & 0x0F) | ((q1 & 0x0F) << 4));
+      qh |= static_cast<uint32_t>(q0 >> 4) << j;
+      qh |= static_cast<uint32_t>(q1 >> 4) << (j + kQK8_0 / 2);
+    }
+    std::memcpy(dst[b].qh, &qh, 4);
+  }
+}
+
+void QuantizeRowQ5_1(const float* src, BlockQ5_1* dst, int64_t n) {
+  const int64_t nb = n / kQK8_0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const float* x = src + b * kQK8_0;
+    float min = x[0], max = x[0];
+    for (int j = 1; j < kQK8_0; ++j) {
+      min = std::min(min, x[j]);
+      max = std::max(max, x[j]);
+    }
+    const float d = (max - min) / 31.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    dst[b].d = FloatToFp16(d);
+    dst[b].m = FloatToFp16(min);
+    auto q = [id, min](float v) -> int {
+      const float t = (v - min) * id + 0.5f;  // in [0.5, 31.5] for finite input
+      if (!(t >= 0.0f)) return 0;
+      return std::min(31, static_cast<int>(t));
+    };
+    uint32_t qh = 0;
+    for (int j = 0; j < kQK8_0 / 2; ++j) {
+      const int q0 = q(x[j]), q1 = q(x[j + kQK8_0 / 2]);
+      dst[b].qs[j] = static_cast<uint8_t>((q0 & 0x0F) | ((q1 & 0x0F) << 4));
+      qh |= static_cast<uint32_t>(q0 >> 4) << j;
+      qh |= static_cast<uint32_t>(q1 >> 4) << (j + kQK8_0 / 2);
+    }
+    std::memcpy(dst[b].qh, &qh, 4);
+  }
+}
+
 void QuantizeRowQ8K(const float* src, BlockQ8K* dst, int64_t n) {
   const int64_t nb = n / kQK_K;
   for (int64_t b = 0; b < nb; ++b) {
@@ -137,6 +199,12 @@ Status QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n) {
       break;
     case GgmlType::kQ4_0:
       QuantizeRowQ4_0(src, static_cast<BlockQ4_0*>(dst), n);
+      break;
+    case GgmlType::kQ5_0:
+      QuantizeRowQ5_0(src, static_cast<BlockQ5_0*>(dst), n);
+      break;
+    case GgmlType::kQ5_1:
+      QuantizeRowQ5_1(src, static_cast<BlockQ5_1*>(dst), n);
       break;
     case GgmlType::kQ4_K:
       QuantizeRowQ4K(src, static_cast<BlockQ4K*>(dst), n);

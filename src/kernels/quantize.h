@@ -13,7 +13,7 @@
 namespace cellar {
 
 // True for the types QuantizeRow/DequantizeRow handle: F32, F16, BF16, Q8_0,
-// Q4_0, Q4_K, Q5_K, Q6_K, Q8_K.
+// Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, Q8_K.
 bool QuantizeSupports(GgmlType type);
 
 // Writes n elements of `src` as `type` into dst (GgmlRowBytes(type, n) bytes).
@@ -24,6 +24,8 @@ Status QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n);
 // Q8_0/Q4_0, 256 for the K types); dst has room for n / block_size blocks.
 void QuantizeRowQ8_0(const float* src, BlockQ8_0* dst, int64_t n);
 void QuantizeRowQ4_0(const float* src, BlockQ4_0* dst, int64_t n);
+void QuantizeRowQ5_0(const float* src, BlockQ5_0* dst, int64_t n);
+void QuantizeRowQ5_1(const float* src, BlockQ5_1* dst, int64_t n);
 void QuantizeRowQ4K(const float* src, BlockQ4K* dst, int64_t n);
 void QuantizeRowQ5K(const float* src, BlockQ5K* dst, int64_t n);
 void QuantizeRowQ6K(const float* src, BlockQ6K* dst, int64_t n);

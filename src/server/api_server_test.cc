@@ -434,6 +434,12 @@ TEST_F(ApiServerTest, MetricsParse) {
   Start();
   ASSERT_EQ(Post("/v1/chat/completions", ChatBody())->status, 200);
   ASSERT_EQ(Post("/v1/chat/completions", "nope")->status, 400);
+  // Responses are counted once sent, so the client may see them a moment later.
+  auto counted = [&] {
+    auto m = Client().Get("/metrics");
+    return m && m->body.find("status=\"400\"} 1\n") != std::string::npos;
+  };
+  ASSERT_TRUE(WaitFor(counted));
   auto r = Client().Get("/metrics");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);

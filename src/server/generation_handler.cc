@@ -166,7 +166,12 @@ HttpResponse GenerationHandler::Collect(std::shared_ptr<Active> active,
                                         const HttpRequest& request) {
   Active& a = *active;
   RequestEvents ev;
+  auto next_check = std::chrono::steady_clock::now() + poll_interval_;
   while (!a.summary) {
+    if (cancel_all_) {
+      CancelAndDrain(a);
+      return ShuttingDown().ToResponse();
+    }
     if (a.handle.channel().Take(poll_interval_, &ev)) {
       for (TokenOutput& t : ev.tokens) {
         if (a.last_token_nanos >= 0) {
@@ -178,12 +183,10 @@ HttpResponse GenerationHandler::Collect(std::shared_ptr<Active> active,
         if (t.logprobs) a.logprobs.push_back(std::move(*t.logprobs));
       }
       if (ev.summary) a.summary = std::move(ev.summary);
-      continue;
+      if (a.summary || std::chrono::steady_clock::now() < next_check) continue;
     }
-    if (cancel_all_) {
-      CancelAndDrain(a);
-      return ShuttingDown().ToResponse();
-    }
+    // Every poll interval (tokens may keep arriving), check the client is still there.
+    next_check = std::chrono::steady_clock::now() + poll_interval_;
     if (!request.client_connected()) {
       CancelAndDrain(a);
       ApiError e;
@@ -220,19 +223,24 @@ void GenerationHandler::Stream(Active& a, HttpStreamWriter& w) {
   RequestEvents ev;
   std::string text;
   std::vector<TokenLogprobs> logprobs;
+  auto next_check = std::chrono::steady_clock::now() + poll_interval_;
   while (!a.summary) {
-    if (!a.handle.channel().Take(poll_interval_, &ev)) {
-      if (cancel_all_) {
-        CancelAndDrain(a);
-        write(ShuttingDown().ToJson());
-        w.Write(kSseDone);
-        return;
-      }
+    if (cancel_all_) {
+      CancelAndDrain(a);
+      write(ShuttingDown().ToJson());
+      w.Write(kSseDone);
+      return;
+    }
+    if (!a.handle.channel().Take(poll_interval_, &ev) ||
+        std::chrono::steady_clock::now() >= next_check) {
+      // Writes notice a client that has gone away, but only when there is
+      // text to send: also check every poll interval.
+      next_check = std::chrono::steady_clock::now() + poll_interval_;
       if (!w.Connected()) {
         CancelAndDrain(a);
         return;
       }
-      continue;
+      if (ev.empty()) continue;
     }
     text.clear();
     logprobs.clear();

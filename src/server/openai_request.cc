@@ -163,6 +163,9 @@ std::optional<ApiError> ParseCommon(const Fields& f, uint64_t random_seed, Parse
   if (n != 1) return Unsupported("n", "only n = 1 is supported");
   if (auto e = ParseStop(f, &g.stop)) return e;
   if (auto e = f.String("user", &out->user)) return e;
+  bool ignore_eos = false;
+  if (auto e = f.Bool("ignore_eos", &ignore_eos)) return e;
+  g.stop_at_eog = !ignore_eos;
   std::string session;
   if (f.Find("session_id") != nullptr) {
     if (auto e = f.String("session_id", &session)) return e;

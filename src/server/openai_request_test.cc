@@ -31,6 +31,7 @@ TEST(OpenAiRequest, ChatDefaultsAndFields) {
   EXPECT_EQ(p.generate.max_tokens, 0);
   EXPECT_FLOAT_EQ(p.generate.sampling.temperature, 1.0f);
   EXPECT_EQ(p.generate.sampling.seed, 42u);  // the random seed when none is given
+  EXPECT_TRUE(p.generate.stop_at_eog);
   ASSERT_EQ(p.chat.messages.size(), 1u);
   EXPECT_EQ(p.chat.messages[0]["role"], "user");
   EXPECT_EQ(p.chat.messages[0]["content"], "hi");
@@ -43,7 +44,7 @@ TEST(OpenAiRequest, ChatDefaultsAndFields) {
       "stream": true, "stream_options": {"include_usage": true}, "max_tokens": 7,
       "max_completion_tokens": 9, "temperature": 0, "top_p": 0.5, "top_k": 3, "min_p": 0.1,
       "seed": -1, "stop": ["a", "b"], "presence_penalty": 0.5, "frequency_penalty": -0.5,
-      "n": 1, "user": "u", "logprobs": true, "top_logprobs": 3, "session_id": "conv-1",
+      "n": 1, "user": "u", "ignore_eos": true, "logprobs": true, "top_logprobs": 3, "session_id": "conv-1",
       "tools": [{"type": "function", "function": {"name": "f"}}]})");
   EXPECT_TRUE(p.stream);
   EXPECT_TRUE(p.include_usage);
@@ -61,6 +62,7 @@ TEST(OpenAiRequest, ChatDefaultsAndFields) {
   EXPECT_FLOAT_EQ(s.frequency_penalty, -0.5f);
   EXPECT_EQ(p.generate.stop, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(p.user, "u");
+  EXPECT_FALSE(p.generate.stop_at_eog);
   EXPECT_TRUE(p.generate.logprobs.enabled);
   EXPECT_EQ(p.generate.logprobs.n_top, 3);
   ASSERT_TRUE(p.generate.session_id.has_value());

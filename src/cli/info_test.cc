@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/testing/shared_data.h"
+#include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
 
 namespace cellar {
@@ -164,6 +165,29 @@ TEST_F(InfoWrittenFileTest, Text) {
        }) {
     EXPECT_NE(r.output.find(line), std::string::npos) << "missing: " << line << "\n" << r.output;
   }
+}
+
+// Every model and vocab file in ../shared: --json parses and agrees with the reader.
+TEST(InfoTest, EverySharedFile) {
+  CELLAR_REQUIRE_SHARED(models, "models");
+  int n_files = 0;
+  for (const char* sub : {"models", "models/tiny", "vocab"}) {
+    for (const auto& e : std::filesystem::directory_iterator(testing::SharedPath(sub))) {
+      if (e.path().extension() != ".gguf") continue;
+      SCOPED_TRACE(e.path().string());
+      ++n_files;
+      RunResult r = RunCellar("info --json -m " + Quote(e.path().string()));
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      const nlohmann::json j = nlohmann::json::parse(r.output);
+      auto file = GgufFile::Open(e.path().string());
+      ASSERT_TRUE(file.ok());
+      EXPECT_EQ(j["architecture"], (*file)->architecture());
+      EXPECT_EQ(j["tensors"]["count"], (*file)->tensors().size());
+      EXPECT_EQ(j["vocab"]["size"], (*file)->GetStringArrayView("tokenizer.ggml.tokens")->size());
+      EXPECT_TRUE(j["warnings"].empty()) << j["warnings"];
+    }
+  }
+  EXPECT_EQ(n_files, 25);
 }
 
 TEST(InfoTest, BadFilesExitNonZeroWithTheError) {

@@ -42,8 +42,10 @@ struct GgufTensorInfo {
   int64_t n_bytes = 0;
   std::span<const uint8_t> data;  // n_bytes bytes inside the file
 
+  // Dimension i, 1 past the last one (ggml's convention).
   int64_t dim(int i) const { return i < static_cast<int>(dims.size()) ? dims[i] : 1; }
-  int64_t n_rows() const { return dims.empty() || dims[0] == 0 ? 0 : n_elements / dims[0]; }
+  // Rows of ne[0] elements: the product of dims[1..] (1 for 0 or 1 dims).
+  int64_t n_rows() const { return dim(1) * dim(2) * dim(3); }
 };
 
 class GgufFile {

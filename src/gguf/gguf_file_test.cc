@@ -35,12 +35,9 @@ class Raw {
     for (int64_t d : dims) I64(d);
     return U32(type).U64(offset);
   }
-  Raw& Pad(size_t align = 32) {
-    while (bytes.size() % align != 0) bytes.push_back(0);
-    return *this;
-  }
+  Raw& Pad(size_t align = 32) { return Zeros((align - bytes.size() % align) % align); }
   Raw& Zeros(size_t n) {
-    bytes.insert(bytes.end(), n, 0);
+    bytes.resize(bytes.size() + n);
     return *this;
   }
   std::vector<uint8_t> bytes;

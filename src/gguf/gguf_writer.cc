@@ -7,6 +7,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "gguf/gguf_file.h"
 
@@ -47,6 +48,18 @@ void PutValue(std::string& out, const GgufValue& v) {
     const uint64_t bits = v.scalar_bits();
     out.append(reinterpret_cast<const char*>(&bits), GgufScalarSize(v.type()));
   }
+}
+
+// Makes a rename in the folder holding `path` durable.
+Status SyncParentDir(const std::string& path) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open folder of '" + path + "': " + std::strerror(errno));
+  const bool ok = ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) return IoError("cannot fsync folder of '" + path + "': " + std::strerror(err));
+  return OkStatus();
 }
 
 uint64_t AlignUp(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
@@ -129,9 +142,7 @@ Status GgufWriter::AddTensorImpl(std::string_view name, GgmlType type, std::vect
     return InvalidArgument(what + ": unknown ggml type id " +
                            std::to_string(static_cast<uint32_t>(type)));
   }
-  for (const Tensor& t : tensors_) {
-    if (t.name == name) return InvalidArgument("duplicate " + what);
-  }
+  if (tensor_names_.contains(std::string(name))) return InvalidArgument("duplicate " + what);
   if (dims.size() > static_cast<size_t>(kGgufMaxDims)) {
     return InvalidArgument(what + ": " + std::to_string(dims.size()) + " dimensions (max 4)");
   }
@@ -159,6 +170,7 @@ Status GgufWriter::AddTensorImpl(std::string_view name, GgmlType type, std::vect
     t.owned.assign(data.begin(), data.end());
     t.data = t.owned;
   }
+  tensor_names_.insert(t.name);
   tensors_.push_back(std::move(t));
   return OkStatus();
 }
@@ -244,8 +256,11 @@ Status GgufWriter::WriteToFile(const std::string& path) const {
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     s = IoError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(errno));
   }
-  if (!s.ok()) ::unlink(tmp.c_str());
-  return s;
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return SyncParentDir(path);
 }
 
 }  // namespace cellar

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -79,7 +80,8 @@ class GgufWriter {
 
   // --- Output ---
   Result<std::vector<uint8_t>> WriteToBytes() const;
-  // Writes `path` + ".tmp.<pid>", fsyncs it and renames it to `path`.
+  // Writes `path` + ".tmp.<pid>", fsyncs it, renames it to `path` and fsyncs the
+  // folder, so a crash leaves either the old file or the complete new one.
   Status WriteToFile(const std::string& path) const;
 
  private:
@@ -100,6 +102,7 @@ class GgufWriter {
   GgufWriterOptions options_;
   std::vector<std::pair<std::string, GgufValue>> metadata_;
   std::vector<Tensor> tensors_;
+  std::unordered_set<std::string> tensor_names_;
 };
 
 }  // namespace cellar

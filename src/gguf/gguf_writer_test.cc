@@ -189,6 +189,7 @@ TEST(GgufWriterTest, TensorsRoundTripWithEveryAlignment) {
     EXPECT_EQ(ta->n_elements, 6);
     EXPECT_EQ(ta->n_bytes, 24);
     EXPECT_EQ(ta->n_rows(), 2);
+    EXPECT_EQ(ta->dim(3), 1);
     EXPECT_TRUE(std::equal(ta->data.begin(), ta->data.end(), a.begin(), a.end()));
     const GgufTensorInfo* tb = f.FindTensor("b");
     EXPECT_EQ(tb->type, GgmlType::kQ8_0);
@@ -219,6 +220,7 @@ TEST(GgufWriterTest, WriteToFileMatchesWriteToBytes) {
   auto file = GgufFile::Open(path);
   ASSERT_TRUE(file.ok()) << file.status().ToString();
   EXPECT_EQ((*file)->FindTensor("z")->n_bytes, 0);
+  EXPECT_EQ((*file)->FindTensor("z")->n_rows(), 1);
   // No temp file is left behind.
   size_t n_files = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++n_files;

@@ -10,7 +10,7 @@ namespace {
 struct Symbol {
   int32_t prev;
   int32_t next;
-  int32_t id;      // interned id of the symbol's text, or -1 (never merges)
+  int32_t id;      // symbol id of the symbol's text (see BpeEncoder), or -1 (never merges)
   uint32_t start;  // byte offset in the original piece
   uint32_t len;    // original bytes covered; 0 once merged into its left neighbour
 };
@@ -33,31 +33,37 @@ struct CandidateOrder {
 
 }  // namespace
 
-int32_t BpeEncoder::Intern(const std::string& s) {
-  auto [it, inserted] = interned_.emplace(s, static_cast<int32_t>(interned_token_.size()));
-  if (inserted) interned_token_.push_back(vocab_.FindToken(s).value_or(-1));
-  return it->second;
+int32_t BpeEncoder::FindSymbol(std::string_view s) const {
+  if (const std::optional<int32_t> id = vocab_.FindToken(s)) return *id;
+  const auto it = extra_symbols_.find(std::string(s));
+  return it == extra_symbols_.end() ? -1 : it->second;
+}
+
+int32_t BpeEncoder::Intern(std::string_view s) {
+  if (const std::optional<int32_t> id = vocab_.FindToken(s)) return *id;
+  const int32_t next = vocab_.n_tokens() + static_cast<int32_t>(extra_symbols_.size());
+  return extra_symbols_.emplace(std::string(s), next).first->second;
 }
 
 Result<std::unique_ptr<BpeEncoder>> BpeEncoder::Create(const Vocab& vocab) {
   std::unique_ptr<BpeEncoder> enc(new BpeEncoder(vocab));
   CELLAR_ASSIGN_OR_RETURN(enc->pre_, PreTokenizer::Create(vocab.pre_tokenizer().regexes));
   const auto& merges = vocab.merges();
-  enc->interned_.reserve(merges.size() * 2);
   enc->merges_.reserve(merges.size());
+  std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [left, right] = merges[rank];
     if (left.empty() || right.empty()) continue;
     const int32_t l = enc->Intern(left);
     const int32_t r = enc->Intern(right);
-    const int32_t m = enc->Intern(left + right);
+    joined.assign(left).append(right);
+    const int32_t m = enc->Intern(joined);
     // The first (lowest) rank of a pair wins, as llama.cpp's map insertion does.
     enc->merges_.emplace(PairKey(l, r), Merge{static_cast<int32_t>(rank), m});
   }
   for (int b = 0; b < 256; ++b) {
-    const std::string ch(unicode::ByteToUtf8(static_cast<uint8_t>(b)));
-    const auto it = enc->interned_.find(ch);
-    enc->byte_symbol_[b] = it == enc->interned_.end() ? -1 : it->second;
+    const std::string_view ch = unicode::ByteToUtf8(static_cast<uint8_t>(b));
+    enc->byte_symbol_[b] = enc->FindSymbol(ch);
     enc->byte_token_[b] = vocab.FindToken(ch).value_or(-1);
   }
   return enc;
@@ -127,8 +133,8 @@ void BpeEncoder::EncodeWord(std::string_view word, std::vector<int32_t>* out) co
     int32_t token = -1;
     if (s.len == 1) {
       token = byte_token_[static_cast<uint8_t>(word[s.start])];
-    } else if (s.id >= 0) {
-      token = interned_token_[s.id];
+    } else if (s.id >= 0 && s.id < vocab_.n_tokens()) {
+      token = s.id;  // symbol ids below n_tokens are token ids
     }
     if (token >= 0) {
       out->push_back(token);

@@ -5,8 +5,9 @@
 // until no pair has a rank. With ignore_merges (llama3, tekken) a piece that is
 // itself a token is emitted whole first.
 //
-// Merge lookups are hash lookups on interned symbol ids: every string appearing
-// in a merge gets an id, and (left id, right id) maps to (rank, merged id).
+// Merge lookups are hash lookups on symbol ids: a string appearing in a merge is
+// identified by its token id, or (the rare string that is no token) by an id past
+// the vocabulary; (left id, right id) maps to (rank, merged id).
 //
 // Owned by the Tokenizer; immutable after Create, so Encode may run on many
 // threads at once.
@@ -45,7 +46,9 @@ class BpeEncoder {
   };
 
   explicit BpeEncoder(const Vocab& vocab) : vocab_(vocab) {}
-  int32_t Intern(const std::string& s);
+  // The symbol id of `s`, allocating one past the vocabulary for a non-token.
+  int32_t Intern(std::string_view s);
+  int32_t FindSymbol(std::string_view s) const;
   void EncodeWord(std::string_view word, std::vector<int32_t>* out) const;
   static uint64_t PairKey(int32_t left, int32_t right) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
@@ -54,10 +57,9 @@ class BpeEncoder {
 
   const Vocab& vocab_;
   std::unique_ptr<PreTokenizer> pre_;
-  std::unordered_map<std::string, int32_t> interned_;
-  std::vector<int32_t> interned_token_;  // interned id -> token id, or -1
+  std::unordered_map<std::string, int32_t> extra_symbols_;  // non-token strings of merges
   std::unordered_map<uint64_t, Merge> merges_;
-  int32_t byte_symbol_[256];  // interned id of each byte's character, or -1
+  int32_t byte_symbol_[256];  // symbol id of each byte's character, or -1
   int32_t byte_token_[256];   // token id of each byte's character, or -1
 };
 

@@ -61,5 +61,24 @@ TEST(PreTokenizerTest, SequencesSplitPiecesIndependently) {
   EXPECT_EQ(SplitWith("deepseek-llm", "ab  \n"), (Pieces{"ab", "  ", "\n"}));
 }
 
+// Every pre-tokenizer covers its input exactly, in order, without empty pieces,
+// also on long runs that stress backtracking (spaces before a letter, letters with
+// case changes for tekken's lookaheads).
+TEST(PreTokenizerTest, LongRunsAreCoveredExactly) {
+  std::string text = std::string(100000, ' ') + "x" + std::string(50000, '9') + "\n";
+  for (int i = 0; i < 20000; ++i) text += (i % 3 == 0) ? "Ab" : "cD\xC3\xA9";
+  text += std::string(20000, '!') + "\r\n\r\n" + std::string(30000, '\t');
+  for (std::string_view name : KnownPreTokenizerNames()) {
+    auto p = PreTokenizer::Create(FindPreTokenizer(name)->regexes);
+    ASSERT_TRUE(p.ok());
+    std::string joined;
+    for (std::string_view piece : (*p)->Split(text)) {
+      ASSERT_FALSE(piece.empty()) << name;
+      joined.append(piece);
+    }
+    EXPECT_EQ(joined, text) << name;
+  }
+}
+
 }  // namespace
 }  // namespace cellar

@@ -201,7 +201,10 @@ VocabData BpeData(std::string pre) {
               "bca",
               "<|endoftext|>"};
   d.token_types = {1, 1, 1, 1, 1, 1, 1, 1, 1, 3};
-  d.merges = {"a b", "\xC4\xA0 a", "ab c", "\xC4\xA0" "a b", "c a"};
+  d.merges = {"a b", "\xC4\xA0 a", "ab c",
+              "\xC4\xA0"
+              "a b",
+              "c a"};
   return d;
 }
 

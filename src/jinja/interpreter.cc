@@ -342,7 +342,12 @@ Result<Interpreter::Flow> Interpreter::ExecImpl(const Stmt& s, const ScopePtr& s
 
 Status Interpreter::ExecFor(const Stmt& s, const ScopePtr& scope, const Value& iterable,
                             int depth) {
-  CELLAR_ASSIGN_OR_RETURN(ValueList items, Iterate(iterable));
+  Result<ValueList> iterated = Iterate(iterable);
+  if (!iterated.ok()) {
+    NoteError(s.expr->offset);  // point at the iterable, not at the tag
+    return iterated.status();
+  }
+  ValueList items = std::move(iterated).value();
   if (s.cond) {
     ValueList kept;
     for (Value& item : items) {

@@ -50,28 +50,28 @@ Status SyntaxError(std::string_view source, size_t offset, std::string_view mess
 std::string DescribeToken(const Token& token) {
   switch (token.type) {
     case TokenType::kData:
-      return "template data";
+      return "'template data'";
     case TokenType::kVariableBegin:
-      return "begin of print statement";
+      return "'begin of print statement'";
     case TokenType::kVariableEnd:
-      return "end of print statement";
+      return "'end of print statement'";
     case TokenType::kBlockBegin:
-      return "begin of statement block";
+      return "'begin of statement block'";
     case TokenType::kBlockEnd:
-      return "end of statement block";
+      return "'end of statement block'";
     case TokenType::kEof:
-      return "end of template";
+      return "'end of template'";
     case TokenType::kString:
-      return "string";
+      return "'string'";
     case TokenType::kInteger:
-      return "integer";
+      return "'integer'";
     case TokenType::kFloat:
-      return "float";
+      return "'float'";
     case TokenType::kName:
     case TokenType::kOperator:
       return "'" + token.text + "'";
   }
-  return "token";
+  return "'token'";
 }
 
 namespace {

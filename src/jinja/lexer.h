@@ -66,7 +66,7 @@ Status SyntaxError(std::string_view source, size_t offset, std::string_view mess
 // continuation; unknown escapes are kept. On error returns the message.
 Result<std::string> DecodeStringLiteral(std::string_view body);
 
-// Describes a token for messages: "end of print statement", "'x'", ...
+// Describes a token for messages, quoted as Jinja does: "'end of print statement'", "'x'".
 std::string DescribeToken(const Token& token);
 
 }  // namespace cellar::jinja

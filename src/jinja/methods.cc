@@ -213,8 +213,10 @@ Result<Value> CallStrMethod(Interpreter& in, const Value& self, std::string_view
     std::string out;
     if (name == "upper") {
       out = PyUpper(s);
-    } else if (name == "lower" || name == "casefold") {
+    } else if (name == "lower") {
       out = PyLower(s);
+    } else if (name == "casefold") {
+      out = PyCasefold(s);
     } else if (name == "title") {
       out = PyTitle(s);
     } else if (name == "capitalize") {

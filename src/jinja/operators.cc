@@ -410,9 +410,32 @@ std::optional<Value> RawGetItem(const Value& obj, const Value& key) {
       const size_t b = offsets[static_cast<size_t>(i) + 1];
       return Value::String(s.substr(a, b - a));
     }
+    case Value::Kind::kObject: {
+      // range objects support indexing.
+      auto* seq = dynamic_cast<SequenceObject*>(obj.object());
+      if (!seq || seq->TypeName() != "range" || !key.is_integral()) return std::nullopt;
+      const ValueList& items = seq->peek_items();
+      int64_t i = key.as_int();
+      if (i < 0) i += static_cast<int64_t>(items.size());
+      if (i < 0 || i >= static_cast<int64_t>(items.size())) return std::nullopt;
+      return items[static_cast<size_t>(i)];
+    }
     default:
       return std::nullopt;
   }
+}
+
+// Python attributes of numbers (x.real, x.imag, x.numerator, x.denominator).
+std::optional<Value> NumberAttribute(const Value& v, std::string_view name) {
+  if (v.is_integral()) {
+    if (name == "real" || name == "numerator") return Value::Int(v.as_int());
+    if (name == "imag") return Value::Int(0);
+    if (name == "denominator") return Value::Int(1);
+  } else if (v.is_float()) {
+    if (name == "real") return v;
+    if (name == "imag") return Value::Float(0.0);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -424,6 +447,7 @@ Result<Value> GetAttr(const Value& obj, std::string_view name) {
     return MissingAttribute(obj, name);
   }
   if (std::optional<Value> m = LookupMethod(obj, name)) return *m;
+  if (std::optional<Value> a = NumberAttribute(obj, name)) return *a;
   if (obj.is_dict()) {
     if (const Value* v = obj.dict().Find(name)) return *v;
   }

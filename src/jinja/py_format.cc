@@ -453,6 +453,8 @@ Result<std::string> FormatWithSpec(const Value& v, std::string_view spec_text) {
         break;
       case 'c': {
         if (i < 0 || i > 0x10FFFF) return InvalidArgument("%c arg not in range(0x110000)");
+        if (i >= 0xD800 && i <= 0xDFFF)
+          return InvalidArgument("surrogate code points are not supported");
         AppendUtf8(digits, static_cast<char32_t>(i));
         prefix.clear();
         break;

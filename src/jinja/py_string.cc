@@ -451,6 +451,12 @@ std::string PyLower(std::string_view s) {
   return ToUtf8(u);
 }
 
+std::string PyCasefold(std::string_view s) {
+  icu::UnicodeString u = FromUtf8(s);
+  u.foldCase();
+  return ToUtf8(u);
+}
+
 std::string PySwapcase(std::string_view s) {
   std::string out;
   size_t pos = 0;

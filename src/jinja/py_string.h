@@ -61,6 +61,8 @@ size_t PyCount(std::string_view s, std::string_view needle);
 std::string PyUpper(std::string_view s);
 std::string PyLower(std::string_view s);
 std::string PySwapcase(std::string_view s);
+// str.casefold(): full Unicode case folding (ß -> ss).
+std::string PyCasefold(std::string_view s);
 // str.title(): first cased letter after an uncased one is titlecased, others lowered.
 std::string PyTitle(std::string_view s);
 // str.capitalize(): first code point titlecased, the rest lowered.

@@ -1,5 +1,7 @@
 #include "engine/forward_pass.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -219,18 +221,28 @@ void ForwardPass::NormRows(const float* x, const float* weight, float* y, int64_
   });
 }
 
+namespace {
+
+// x[i] += y[i] (SSE2, part of the x86-64 baseline; this is memory-bound anyway).
+void AddInPlace(float* x, const float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    _mm_storeu_ps(x + i, _mm_add_ps(_mm_loadu_ps(x + i), _mm_loadu_ps(y + i)));
+  }
+  for (; i < n; ++i) x[i] += y[i];
+}
+
+}  // namespace
+
 void ForwardPass::AddBias(float* y, const float* bias, int64_t n_rows, int64_t n_cols) {
   if (bias == nullptr) return;
-  for (int64_t r = 0; r < n_rows; ++r) {
-    float* row = y + r * n_cols;
-    for (int64_t c = 0; c < n_cols; ++c) row[c] += bias[c];
-  }
+  for (int64_t r = 0; r < n_rows; ++r) AddInPlace(y + r * n_cols, bias, n_cols);
 }
 
 void ForwardPass::AddRows(float* x, const float* y, int64_t n_rows) {
   const int64_t d = hp_.n_embd;
   ForRows(n_rows, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin * d; i < end * d; ++i) x[i] += y[i];
+    AddInPlace(x + begin * d, y + begin * d, (end - begin) * d);
   });
 }
 
@@ -291,7 +303,17 @@ void ForwardPass::Attention(int layer, const Batch& batch, const int32_t* row_to
       PagedAttention(job.view, a);
     }
   };
-  if (job.n_items == 1 || pool_.size() == 1) {
+  // Small jobs (decode over a short context) stay on this thread: a parallel job
+  // costs a wake-up of every worker, more than the work itself.
+  int64_t work_size = 0;  // multiply-adds of q.K and p.V
+  for (int64_t r = 0; r < n_rows; ++r) {
+    work_size += static_cast<int64_t>(
+                     token_pos_[static_cast<size_t>(row_tokens != nullptr ? row_tokens[r] : r)]) +
+                 1;
+  }
+  work_size *= 2LL * hp_.n_head * hp_.head_dim;
+  constexpr int64_t kMinParallelWork = 1 << 18;
+  if (job.n_items == 1 || pool_.size() == 1 || work_size < kMinParallelWork) {
     work(0, 1);
   } else {
     pool_.Run(work);

@@ -134,7 +134,7 @@ void EngineLoop::Run() {
   for (const auto& [id, r] : requests_) ids.push_back(id);
   for (RequestId id : ids) {
     parts_.scheduler->Cancel(id);
-    End(id, FinishReason::kCancelled, /*finish_in_scheduler=*/false);
+    End(id, EndReason::kCancelled, /*finish_in_scheduler=*/false);
   }
   (void)parts_.scheduler->Schedule();  // frees the cancelled requests' blocks
   PublishStats();
@@ -151,7 +151,7 @@ bool EngineLoop::Apply(std::vector<EngineCommand>& commands) {
         if (!r.ok()) {
           n_pending_.fetch_sub(1);
           RequestSummary s;
-          s.finish_reason = FinishReason::kError;
+          s.finish_reason = EndReason::kError;
           s.error = r.status();
           s.arrival_nanos = c.arrival_nanos;
           s.finish_nanos = clock_->NowNanos();
@@ -166,7 +166,7 @@ bool EngineLoop::Apply(std::vector<EngineCommand>& commands) {
         nr.session_id = lr.request().session_id;
         requests_.emplace(c.id, std::move(*r));
         Status s = parts_.scheduler->AddRequest(std::move(nr));
-        if (!s.ok()) End(c.id, FinishReason::kError, /*finish_in_scheduler=*/false, s);
+        if (!s.ok()) End(c.id, EndReason::kError, /*finish_in_scheduler=*/false, s);
         break;
       }
       case EngineCommand::Kind::kCancel:
@@ -184,13 +184,13 @@ bool EngineLoop::Apply(std::vector<EngineCommand>& commands) {
 void EngineLoop::Step() {
   Scheduler& sched = *parts_.scheduler;
   SchedulerOutput out = sched.Schedule();
-  for (RequestId id : out.cancelled_ids) End(id, FinishReason::kCancelled, false);
+  for (RequestId id : out.cancelled_ids) End(id, EndReason::kCancelled, false);
   for (const AbortedRequest& a : out.aborted) {
     if (a.reason == AbortReason::kKvCapacity) {
       // The request alone fills the pool: it ends where it got to.
-      End(a.id, FinishReason::kLength, false);
+      End(a.id, EndReason::kLength, false);
     } else {
-      End(a.id, FinishReason::kError, false,
+      End(a.id, EndReason::kError, false,
           Status(StatusCode::kDeadlineExceeded,
                  "waited in the queue longer than the queue timeout"));
     }
@@ -231,7 +231,7 @@ void EngineLoop::Step() {
   if (!st.ok()) {
     CELLAR_LOG_ERROR("forward pass failed: {}", st.ToString());
     for (const ScheduledRequest& sr : out.scheduled) {
-      End(sr.id, FinishReason::kError, /*finish_in_scheduler=*/true, st);
+      End(sr.id, EndReason::kError, /*finish_in_scheduler=*/true, st);
     }
     return;
   }
@@ -248,7 +248,7 @@ void EngineLoop::Step() {
     const TokenId token = r.Sample(logits);
     sampled_.push_back(SampledToken{sr.id, token});
     ++n_generated_tokens_;
-    if (std::optional<FinishReason> reason = r.OnToken(token, logits, now)) {
+    if (std::optional<EndReason> reason = r.OnToken(token, logits, now)) {
       finished_.emplace_back(sr.id, *reason);
     }
   }
@@ -257,7 +257,7 @@ void EngineLoop::Step() {
   for (const auto& [id, reason] : finished_) End(id, reason, /*finish_in_scheduler=*/true);
 }
 
-void EngineLoop::End(RequestId id, FinishReason reason, bool finish_in_scheduler, Status error) {
+void EngineLoop::End(RequestId id, EndReason reason, bool finish_in_scheduler, Status error) {
   auto it = requests_.find(id);
   if (it == requests_.end()) return;
   if (parts_.hooks != nullptr) parts_.hooks->OnRequestEnd(*parts_.scheduler, id, reason);

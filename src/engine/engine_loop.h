@@ -91,7 +91,7 @@ class EngineLoop {
   void Step();
   // Ends request r (removes it from the loop; `finish_in_scheduler` frees its
   // blocks when it is still known to the scheduler).
-  void End(RequestId id, FinishReason reason, bool finish_in_scheduler, Status error = OkStatus());
+  void End(RequestId id, EndReason reason, bool finish_in_scheduler, Status error = OkStatus());
   void PublishStats();
 
   EngineLoopParts parts_;
@@ -111,7 +111,7 @@ class EngineLoop {
   std::vector<EngineCommand> commands_;
   Batch batch_;
   std::vector<SampledToken> sampled_;
-  std::vector<std::pair<RequestId, FinishReason>> finished_;
+  std::vector<std::pair<RequestId, EndReason>> finished_;
   uint64_t n_computed_tokens_ = 0;
   uint64_t n_generated_tokens_ = 0;
   uint64_t n_prompt_tokens_ = 0;

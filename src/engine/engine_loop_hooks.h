@@ -33,7 +33,7 @@ class EngineLoopHooks {
   virtual void OnScheduled(Scheduler& /*scheduler*/, const SchedulerOutput& /*out*/) {}
   virtual StepHooks ForwardHooks(const SchedulerOutput& /*out*/) { return {}; }
   virtual void OnStepDone(Scheduler& /*scheduler*/, const SchedulerOutput& /*out*/) {}
-  virtual void OnRequestEnd(Scheduler& /*scheduler*/, RequestId /*id*/, FinishReason /*reason*/) {}
+  virtual void OnRequestEnd(Scheduler& /*scheduler*/, RequestId /*id*/, EndReason /*reason*/) {}
 };
 
 }  // namespace cellar

@@ -121,7 +121,7 @@ TEST_F(EngineLoopModelTest, GreedyMatchesLlamaCppGolden) {
     Outcome out = Run(*s, std::move(r));
     EXPECT_EQ(out.tokens, p["greedy"]["ids"].get<std::vector<TokenId>>()) << p["id"];
     EXPECT_EQ(out.text, p["greedy"]["text"].get<std::string>()) << p["id"];
-    EXPECT_EQ(out.summary.finish_reason, FinishReason::kLength);
+    EXPECT_EQ(out.summary.finish_reason, EndReason::kLength);
   }
 }
 
@@ -144,7 +144,7 @@ TEST_F(EngineLoopModelTest, ConcurrentGreedyEqualsSequential) {
     EXPECT_EQ(o.tokens, sequential[i].tokens) << Prompts()[i];
     EXPECT_EQ(o.text, sequential[i].text) << Prompts()[i];
     EXPECT_EQ(o.summary.n_completion_tokens, 40);
-    EXPECT_EQ(o.summary.finish_reason, FinishReason::kLength);
+    EXPECT_EQ(o.summary.finish_reason, EndReason::kLength);
     EXPECT_GE(o.summary.first_token_nanos, o.summary.arrival_nanos);
   }
   EXPECT_TRUE(WaitFor([&] { return s->Stats().n_generated_tokens == 8u * 40u; }));
@@ -211,7 +211,7 @@ TEST_F(EngineLoopModelTest, CancellationFreesBlocks) {
   EXPECT_TRUE(WaitFor([&] { return s->Stats().n_blocks_used > 0; }));
   h->Cancel();
   Outcome o2 = Drain(*h);
-  EXPECT_EQ(o2.summary.finish_reason, FinishReason::kCancelled);
+  EXPECT_EQ(o2.summary.finish_reason, EndReason::kCancelled);
   EXPECT_LT(o2.summary.n_completion_tokens, 400);
   EXPECT_TRUE(WaitFor([&] { return s->Stats().n_blocks_used == 0; }));
   EXPECT_EQ(s->Stats().n_running, 0);
@@ -260,7 +260,7 @@ TEST_F(EngineLoopModelTest, PreemptionUnderTinyPoolKeepsOutputs) {
     Outcome out = Drain(handles[i]);
     EXPECT_EQ(out.tokens, expected[i].tokens) << Prompts()[i];
     EXPECT_EQ(out.text, expected[i].text);
-    EXPECT_EQ(out.summary.finish_reason, FinishReason::kLength);
+    EXPECT_EQ(out.summary.finish_reason, EndReason::kLength);
     preemptions += out.summary.n_preemptions;
   }
   EXPECT_GT(preemptions, 0);
@@ -279,7 +279,7 @@ TEST_F(EngineLoopModelTest, StopStringsAreHeldBackAndCut) {
   GenerateRequest r = Greedy(*s, "Once upon a time", 48);
   r.stop = {"never-there", stop};
   Outcome out = Run(*s, r);
-  EXPECT_EQ(out.summary.finish_reason, FinishReason::kStop);
+  EXPECT_EQ(out.summary.finish_reason, EndReason::kStop);
   EXPECT_EQ(out.summary.stop_string, stop);
   EXPECT_EQ(out.text, full.text.substr(0, full.text.find(stop)));
   for (const TokenOutput& t : out.outputs) EXPECT_EQ(t.text.find(stop), std::string::npos);
@@ -295,7 +295,7 @@ TEST_F(EngineLoopModelTest, ContextLimitAndMaxTokens) {
   GenerateRequest r = Greedy(*s, "Once upon a time", 0);
   const int n_prompt = static_cast<int>(r.prompt.size());
   Outcome out = Run(*s, r);
-  EXPECT_EQ(out.summary.finish_reason, FinishReason::kLength);
+  EXPECT_EQ(out.summary.finish_reason, EndReason::kLength);
   EXPECT_EQ(out.summary.n_completion_tokens, 40 - n_prompt);
   // Prompt + max_tokens over the context is refused up front.
   auto refused = s->Submit(Greedy(*s, "Once upon a time", 40));
@@ -351,7 +351,7 @@ TEST_F(EngineLoopModelTest, StopCancelsInFlightAndRefusesNew) {
   ASSERT_TRUE(a.ok());
   s->Stop();
   Outcome out = Drain(*a);
-  EXPECT_EQ(out.summary.finish_reason, FinishReason::kCancelled);
+  EXPECT_EQ(out.summary.finish_reason, EndReason::kCancelled);
   EXPECT_EQ(s->Submit(Greedy(*s, "x", 1)).status().code(), StatusCode::kUnavailable);
 }
 

@@ -46,8 +46,8 @@ TokenId LoopRequest::Sample(std::span<const float> logits) {
   return token;
 }
 
-std::optional<FinishReason> LoopRequest::OnToken(TokenId token, std::span<const float> logits,
-                                                 int64_t now) {
+std::optional<EndReason> LoopRequest::OnToken(TokenId token, std::span<const float> logits,
+                                              int64_t now) {
   ++n_generated_;
   if (first_token_nanos_ < 0) first_token_nanos_ = now;
   TokenOutput out;
@@ -68,29 +68,28 @@ std::optional<FinishReason> LoopRequest::OnToken(TokenId token, std::span<const 
   const bool eog = tokenizer_.vocab().IsEog(token);
   if (eog && request_.stop_at_eog) {
     // The end token itself is not text; its logprobs (if asked) are not sent.
-    return FinishReason::kStop;
+    return EndReason::kStop;
   }
   StopMatcher::Output s = stop_matcher_.Push(detokenizer_.Push(token));
   out.text = std::move(s.text);
   channel_->PushToken(std::move(out));
   if (s.stopped) {
     stop_string_ = std::move(s.stop);
-    return FinishReason::kStop;
+    return EndReason::kStop;
   }
-  if (request_.max_tokens > 0 && n_generated_ >= request_.max_tokens) return FinishReason::kLength;
-  if (n_prompt_tokens() + n_generated_ >= n_ctx_) return FinishReason::kLength;
+  if (request_.max_tokens > 0 && n_generated_ >= request_.max_tokens) return EndReason::kLength;
+  if (n_prompt_tokens() + n_generated_ >= n_ctx_) return EndReason::kLength;
   return std::nullopt;
 }
 
-void LoopRequest::Finish(FinishReason reason, int64_t now, Status error) {
+void LoopRequest::Finish(EndReason reason, int64_t now, Status error) {
   RequestSummary s;
   s.finish_reason = reason;
-  if ((reason == FinishReason::kStop || reason == FinishReason::kLength) &&
-      !stop_matcher_.stopped()) {
+  if ((reason == EndReason::kStop || reason == EndReason::kLength) && !stop_matcher_.stopped()) {
     StopMatcher::Output o = stop_matcher_.Push(detokenizer_.Flush());
     s.text = std::move(o.text);
     if (o.stopped) {
-      s.finish_reason = FinishReason::kStop;
+      s.finish_reason = EndReason::kStop;
       stop_string_ = std::move(o.stop);
     } else {
       s.text += stop_matcher_.Flush();

@@ -53,11 +53,11 @@ class LoopRequest {
   // `token` (sampled from `logits`) was appended to the request: sends its
   // text and logprobs to the channel. Returns the reason when a stop rule
   // ends the request.
-  std::optional<FinishReason> OnToken(TokenId token, std::span<const float> logits, int64_t now);
+  std::optional<EndReason> OnToken(TokenId token, std::span<const float> logits, int64_t now);
 
   // Ends the request: releases held-back text (unless a stop string ended it)
   // and closes the channel with the summary.
-  void Finish(FinishReason reason, int64_t now, Status error = OkStatus());
+  void Finish(EndReason reason, int64_t now, Status error = OkStatus());
 
  private:
   LoopRequest(RequestId id, GenerateRequest request, std::shared_ptr<RequestChannel> channel,

@@ -33,7 +33,9 @@ struct EngineModelInfo {
 };
 
 // A chat to render with the model's chat template. Messages are validated by
-// the server (roles, content types); tool-call arguments are JSON objects.
+// the server (roles, content as a string or null, tool_calls well formed);
+// tool-call arguments are as the client sent them (the renderer passes JSON
+// strings to the template as objects).
 struct ChatPrompt {
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   nlohmann::ordered_json tools;  // null or an array of tool definitions
@@ -82,7 +84,7 @@ class EngineService {
   virtual Result<RequestHandle> Submit(GenerateRequest request) = 0;
 
   // Drops a request (its blocks are freed); its channel is closed with
-  // FinishReason::kCancelled. Unknown or finished ids are ignored.
+  // EndReason::kCancelled. Unknown or finished ids are ignored.
   virtual void Cancel(RequestId id) = 0;
 
   virtual EngineStats Stats() const = 0;

@@ -24,7 +24,7 @@ Result<std::unique_ptr<LocalEngineService>> LocalEngineService::Create(
   auto s = std::unique_ptr<LocalEngineService>(new LocalEngineService());
   CELLAR_ASSIGN_OR_RETURN(s->model_, Model::Load(o.model_path));
   CELLAR_ASSIGN_OR_RETURN(s->tokenizer_, Tokenizer::FromGguf(s->model_->gguf()));
-  CELLAR_ASSIGN_OR_RETURN(s->chat_, ChatRenderer::Create(s->model_->gguf(), *s->tokenizer_));
+  CELLAR_ASSIGN_OR_RETURN(s->chat_, ChatRenderer::Create(s->model_->gguf()));
   s->fingerprint_ = ComputeModelFingerprint(s->model_->gguf());
   const ModelHParams& hp = s->model_->hparams();
 

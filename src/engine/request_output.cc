@@ -2,15 +2,15 @@
 
 namespace cellar {
 
-std::string_view FinishReasonName(FinishReason reason) {
+std::string_view EndReasonName(EndReason reason) {
   switch (reason) {
-    case FinishReason::kStop:
+    case EndReason::kStop:
       return "stop";
-    case FinishReason::kLength:
+    case EndReason::kLength:
       return "length";
-    case FinishReason::kCancelled:
+    case EndReason::kCancelled:
       return "cancelled";
-    case FinishReason::kError:
+    case EndReason::kError:
       return "error";
   }
   return "error";

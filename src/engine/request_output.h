@@ -15,7 +15,7 @@
 
 namespace cellar {
 
-enum class FinishReason : uint8_t {
+enum class EndReason : uint8_t {
   kStop,       // an end-of-generation token or a stop string
   kLength,     // max_tokens, the context length, or the KV pool's capacity
   kCancelled,  // cancelled by the client (or the server shutting down)
@@ -23,7 +23,7 @@ enum class FinishReason : uint8_t {
 };
 
 // "stop", "length", "cancelled", "error".
-std::string_view FinishReasonName(FinishReason reason);
+std::string_view EndReasonName(EndReason reason);
 
 // One candidate token with its log-probability under the model's raw logits.
 struct TokenCandidate {
@@ -48,7 +48,7 @@ struct TokenOutput {
 };
 
 struct RequestSummary {
-  FinishReason finish_reason = FinishReason::kStop;
+  EndReason finish_reason = EndReason::kStop;
   // Text released at the end (held-back bytes when no stop string completed).
   std::string text;
   std::string stop_string;  // the stop string that ended it, if any

@@ -162,6 +162,16 @@ bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeou
   return pred();
 }
 
+TEST_F(ApiServerTest, PortInUseFailsToBind) {
+  Start();
+  FakeEngineService engine;
+  ApiServerOptions options;
+  options.http.port = server_->port();
+  auto second = ApiServer::Create(&engine, options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+}
+
 TEST_F(ApiServerTest, ModelsAndHealth) {
   Start();
   auto r = Client().Get("/v1/models");

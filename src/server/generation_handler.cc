@@ -198,8 +198,8 @@ HttpResponse GenerationHandler::Collect(std::shared_ptr<Active> active,
   }
   Finish(a);
   const RequestSummary& s = *a.summary;
-  if (s.finish_reason == FinishReason::kError) return EngineFailed(s).ToResponse();
-  if (s.finish_reason == FinishReason::kCancelled) return ShuttingDown().ToResponse();
+  if (s.finish_reason == EndReason::kError) return EngineFailed(s).ToResponse();
+  if (s.finish_reason == EndReason::kCancelled) return ShuttingDown().ToResponse();
   a.text += s.text;
   HttpResponse r;
   r.status = 200;
@@ -264,8 +264,8 @@ void GenerationHandler::Stream(Active& a, HttpStreamWriter& w) {
   }
   Finish(a);
   const RequestSummary& s = *a.summary;
-  if (s.finish_reason == FinishReason::kError || s.finish_reason == FinishReason::kCancelled) {
-    const ApiError e = s.finish_reason == FinishReason::kError ? EngineFailed(s) : ShuttingDown();
+  if (s.finish_reason == EndReason::kError || s.finish_reason == EndReason::kCancelled) {
+    const ApiError e = s.finish_reason == EndReason::kError ? EngineFailed(s) : ShuttingDown();
     write(e.ToJson());
     w.Write(kSseDone);
     return;

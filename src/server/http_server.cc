@@ -192,6 +192,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions& 
   svr.set_read_timeout(options.read_timeout_seconds, 0);
   svr.set_write_timeout(options.write_timeout_seconds, 0);
   svr.set_tcp_nodelay(true);
+  // httplib's default sets SO_REUSEPORT, which lets a second server bind the
+  // same port and silently share its connections; a port in use must fail.
+  svr.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   Impl* raw = impl.get();
   svr.set_error_handler([raw](const httplib::Request& /*req*/, httplib::Response& res) {
     // Handlers' own error responses carry a body; fill only the library's.

@@ -209,8 +209,7 @@ std::optional<ApiError> ContentText(const Json& content, const std::string& para
   return std::nullopt;
 }
 
-// An assistant message's tool_calls, with string `arguments` parsed into
-// objects (chat templates expect objects).
+// An assistant message's tool_calls, checked (each has a function with a name).
 std::optional<ApiError> NormalizeToolCalls(const Json& calls, const std::string& param, Json* out) {
   if (!calls.is_array()) return TypeError(param, "an array");
   *out = Json::array();
@@ -225,14 +224,11 @@ std::optional<ApiError> NormalizeToolCalls(const Json& calls, const std::string&
     if (name == fn->end() || !name->is_string()) {
       return TypeError(pp + ".function.name", "a string");
     }
+    // String arguments stay strings here: the chat template renderer passes
+    // those that hold a JSON object as objects (and falls back to the string
+    // for templates that concatenate it).
     auto args = fn->find("arguments");
-    if (args != fn->end() && args->is_string()) {
-      Json parsed = Json::parse(args->get<std::string>(), nullptr, /*allow_exceptions=*/false);
-      if (parsed.is_discarded()) {
-        return ValueError(pp + ".function.arguments", "is not valid JSON");
-      }
-      *args = std::move(parsed);
-    } else if (args != fn->end() && !args->is_object() && !args->is_null()) {
+    if (args != fn->end() && !args->is_string() && !args->is_object() && !args->is_null()) {
       return TypeError(pp + ".function.arguments", "a JSON string or an object");
     }
     if (!c.contains("type")) c["type"] = "function";

@@ -74,7 +74,7 @@ TEST(OpenAiRequest, ChatDefaultsAndFields) {
   EXPECT_EQ(p.generate.stop, (std::vector<std::string>{"END"}));
 }
 
-TEST(OpenAiRequest, AssistantToolCallArgumentsBecomeObjects) {
+TEST(OpenAiRequest, AssistantToolCalls) {
   ParsedApiRequest p = ParseOk(kChat, R"({"messages": [
       {"role": "user", "content": "weather?"},
       {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
@@ -82,15 +82,18 @@ TEST(OpenAiRequest, AssistantToolCallArgumentsBecomeObjects) {
       {"role": "tool", "tool_call_id": "c1", "content": "sunny"}]})");
   const auto& m = p.chat.messages[1];
   EXPECT_TRUE(m["content"].is_null());
-  ASSERT_TRUE(m["tool_calls"][0]["function"]["arguments"].is_object());
-  EXPECT_EQ(m["tool_calls"][0]["function"]["arguments"]["city"], "Paris");
+  // Passed on as sent; the chat template renderer turns JSON strings into objects.
+  EXPECT_EQ(m["tool_calls"][0]["function"]["arguments"], "{\"city\": \"Paris\"}");
+  EXPECT_EQ(m["tool_calls"][0]["function"]["name"], "get");
   EXPECT_EQ(p.chat.messages[2]["tool_call_id"], "c1");
 
   ApiError e = ParseErr(kChat, R"({"messages": [{"role": "assistant", "tool_calls": [{"function":
-      {"name": "get", "arguments": "{not json"}}]}]})");
+      {"name": "get", "arguments": 5}}]}]})");
   EXPECT_EQ(e.status, 400);
   EXPECT_EQ(e.param, "messages[0].tool_calls[0].function.arguments");
-  EXPECT_EQ(e.code, "invalid_value");
+  EXPECT_EQ(e.code, "invalid_type");
+  e = ParseErr(kChat, R"({"messages": [{"role": "assistant", "tool_calls": [{"function": {}}]}]})");
+  EXPECT_EQ(e.param, "messages[0].tool_calls[0].function.name");
 }
 
 TEST(OpenAiRequest, ChatErrors) {

@@ -33,8 +33,8 @@ std::string DumpJson(const Json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string_view OpenAiFinishReason(FinishReason reason) {
-  return reason == FinishReason::kLength ? "length" : "stop";
+std::string_view OpenAiFinishReason(EndReason reason) {
+  return reason == EndReason::kLength ? "length" : "stop";
 }
 
 Json UsageJson(const RequestSummary& s) {

@@ -28,7 +28,7 @@ struct ResponseMeta {
 
 // "stop" or "length" (cancelled and failed requests have no OpenAI reason;
 // they map to "stop").
-std::string_view OpenAiFinishReason(FinishReason reason);
+std::string_view OpenAiFinishReason(EndReason reason);
 
 // {"prompt_tokens", "completion_tokens", "total_tokens",
 //  "prompt_tokens_details": {"cached_tokens"}}
@@ -56,7 +56,7 @@ struct ChunkContent {
   std::span<const TokenLogprobs> logprobs;
   bool with_logprobs = false;
   size_t text_offset = 0;  // completions' logprobs text_offset of the first token
-  std::optional<FinishReason> finish;
+  std::optional<EndReason> finish;
   bool usage_null = false;
 };
 std::string ChunkJson(const ResponseMeta& meta, const ChunkContent& content);

@@ -63,7 +63,7 @@ void ServerMetrics::OnResponse(std::string_view path, int status) {
 
 void ServerMetrics::OnRequestFinished(const RequestSummary& s) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++finished_[std::string(FinishReasonName(s.finish_reason))];
+  ++finished_[std::string(EndReasonName(s.finish_reason))];
   prompt_tokens_ += static_cast<uint64_t>(s.n_prompt_tokens);
   cached_tokens_ += static_cast<uint64_t>(s.n_cached_tokens);
   generated_tokens_ += static_cast<uint64_t>(s.n_completion_tokens);

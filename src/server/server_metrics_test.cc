@@ -28,7 +28,7 @@ TEST(ServerMetrics, RendersCountersAndEngineGauges) {
   m.OnResponse("/v1/completions", 400);
   m.OnResponse("/nope", 404);
   RequestSummary s;
-  s.finish_reason = FinishReason::kLength;
+  s.finish_reason = EndReason::kLength;
   s.n_prompt_tokens = 10;
   s.n_cached_tokens = 8;
   s.n_completion_tokens = 5;

@@ -4,7 +4,7 @@
 # Installs the pinned client from package-lock.json (npm ci) when needed.
 # Exit 77 (ctest: skipped) when ../shared or node is missing.
 set -euo pipefail
-binary="$1"
+binary="$(realpath "$1")"
 shared="${CELLAR_SHARED_DIR:-$2}"
 model="$shared/models/stories260K.gguf"
 if [ ! -f "$model" ]; then echo "skipped: needs ../shared (models/stories260K.gguf)"; exit 77; fi

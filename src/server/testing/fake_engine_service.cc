@@ -26,7 +26,7 @@ FakeEngineService::~FakeEngineService() {
   thread_.join();
   for (auto& [id, live] : live_) {
     RequestSummary s;
-    s.finish_reason = FinishReason::kCancelled;
+    s.finish_reason = EndReason::kCancelled;
     live.channel->Close(std::move(s));
   }
 }
@@ -175,7 +175,7 @@ void FakeEngineService::Run() {
       s.n_cached_tokens = l.n_cached;
       s.arrival_nanos = l.arrival_nanos;
       if (l.cancel) {
-        s.finish_reason = FinishReason::kCancelled;
+        s.finish_reason = EndReason::kCancelled;
       } else if (hold_) {
         ++it;
         continue;
@@ -210,8 +210,8 @@ void FakeEngineService::Run() {
           ++it;
           continue;
         }
-        s.finish_reason = l.n_emitted >= static_cast<int>(reply.size()) ? FinishReason::kStop
-                                                                        : FinishReason::kLength;
+        s.finish_reason =
+            l.n_emitted >= static_cast<int>(reply.size()) ? EndReason::kStop : EndReason::kLength;
       }
       s.n_completion_tokens = l.n_emitted;
       s.first_token_nanos = l.first_token_nanos;

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Serving benchmark: `cellar serve` against llama.cpp's `llama-server`, side by side.
+
+For each server (started by this script, one at a time, same model file, same
+thread count) it measures, over the OpenAI /v1/completions endpoint with
+streaming and greedy sampling:
+
+  * aggregate decode throughput at 1, 4 and 8 concurrent streams: every
+    stream generates exactly --gen tokens (ignore_eos) from its own short
+    prompt; throughput = sum(tokens after the first) / (last token of any
+    stream - first token of any stream);
+  * TTFT of a 512-token prompt on an idle server, and while 4 streams decode
+    (it arrives once all 4 have produced tokens for a second).
+
+Prompts are token-id lists (exact lengths; random ids, different per request,
+so neither server's prefix cache helps). Standard library only.
+
+  scripts/serve_bench.py --model /work/models/tinyllama-q8_0.gguf \
+      --cellar build/release/cellar \
+      --llama-server /work/ext/llama.cpp/build/bin/llama-server --threads 2
+"""
+import argparse
+import http.client
+import json
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+rng = random.Random(1234)
+
+
+def random_prompt(n):
+    return [1] + [rng.randrange(300, 31000) for _ in range(n - 1)]
+
+
+class Stream:
+    """One streamed /v1/completions request on its own connection."""
+
+    def __init__(self, port, prompt, max_tokens):
+        self.port, self.prompt, self.max_tokens = port, prompt, max_tokens
+        self.t_send = self.t_first = self.t_last = None
+        self.n_chunks = 0
+        self.error = None
+        self.conn = None
+
+    def run(self):
+        try:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+            body = json.dumps({"prompt": self.prompt, "max_tokens": self.max_tokens,
+                               "temperature": 0, "stream": True, "ignore_eos": True})
+            self.t_send = time.monotonic()
+            self.conn.request("POST", "/v1/completions", body,
+                              {"Content-Type": "application/json"})
+            resp = self.conn.getresponse()
+            if resp.status != 200:
+                self.error = f"HTTP {resp.status}: {resp.read()[:200]!r}"
+                return
+            for raw in resp:
+                line = raw.decode("utf-8", "replace").strip()
+                if not line.startswith("data: ") or line == "data: [DONE]":
+                    continue
+                j = json.loads(line[6:])
+                if not j.get("choices"):
+                    continue
+                c = j["choices"][0]
+                if c.get("text") or (c.get("finish_reason") is None):
+                    now = time.monotonic()
+                    if self.t_first is None:
+                        self.t_first = now
+                    self.t_last = now
+                    self.n_chunks += 1
+        except Exception as e:  # closed by close() or a failure
+            if self.error is None:
+                self.error = repr(e)
+
+    def close(self):
+        try:
+            if self.conn is not None and self.conn.sock is not None:
+                self.conn.sock.close()
+        except OSError:
+            pass
+
+
+def run_streams(streams):
+    threads = [threading.Thread(target=s.run) for s in streams]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def decode_throughput(port, n_streams, gen):
+    streams = [Stream(port, random_prompt(8), gen) for _ in range(n_streams)]
+    for t in run_streams(streams):
+        t.join()
+    bad = [s.error for s in streams if s.error or s.t_first is None]
+    if bad:
+        raise RuntimeError(f"stream failed: {bad[0]}")
+    first = min(s.t_first for s in streams)
+    last = max(s.t_last for s in streams)
+    return n_streams * (gen - 1) / (last - first)
+
+
+def ttft(port, prompt_len, background):
+    """TTFT of a prompt_len-token prompt while `background` streams decode."""
+    bg = [Stream(port, random_prompt(8), 100000) for _ in range(background)]
+    bg_threads = run_streams(bg)
+    deadline = time.monotonic() + 600
+    while background and not all(s.t_first for s in bg):
+        if time.monotonic() > deadline or any(s.error for s in bg):
+            raise RuntimeError("background streams did not start")
+        time.sleep(0.05)
+    if background:
+        time.sleep(1.0)
+    probe = Stream(port, random_prompt(prompt_len), 2)
+    probe.run()
+    for s in bg:
+        s.close()
+    for t in bg_threads:
+        t.join()
+    if probe.error or probe.t_first is None:
+        raise RuntimeError(f"probe failed: {probe.error}")
+    return probe.t_first - probe.t_send
+
+
+def wait_ready(port, proc, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", "/health")
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("server not ready")
+
+
+def bench(name, cmd, port, args):
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(port, proc)
+        ttft(port, 16, 0)  # warm up
+        out = {}
+        for n in args.streams:
+            runs = [decode_throughput(port, n, args.gen) for _ in range(args.repeat)]
+            out[f"decode_{n}"] = runs
+            print(f"{name}: {n} stream(s): {' '.join(f'{r:.1f}' for r in runs)} tok/s",
+                  flush=True)
+        for bgn in (0, 4):
+            runs = [ttft(port, args.ttft_prompt, bgn) for _ in range(args.repeat)]
+            out[f"ttft_{bgn}"] = runs
+            print(f"{name}: TTFT {args.ttft_prompt} tokens, {bgn} streams decoding: "
+                  f"{' '.join(f'{r:.2f}' for r in runs)} s", flush=True)
+        return out
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True)
+    p.add_argument("--cellar", required=True)
+    p.add_argument("--llama-server", required=True)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--gen", type=int, default=64, help="tokens per decode stream")
+    p.add_argument("--ttft-prompt", type=int, default=512)
+    p.add_argument("--streams", type=int, nargs="+", default=[1, 4, 8])
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--port", type=int, default=18500)
+    args = p.parse_args()
+    t = str(args.threads)
+    servers = [
+        ("llama.cpp", [args.llama_server, "-m", args.model, "-t", t, "-tb", t,
+                       "--parallel", "4", "-c", "8192", "--port", str(args.port),
+                       "--host", "127.0.0.1"], args.port),
+        ("cellar", [args.cellar, "serve", "-m", args.model, "-t", t,
+                    "--port", str(args.port + 1)], args.port + 1),
+    ]
+    results = {}
+    for name, cmd, port in servers:
+        results[name] = bench(name, cmd, port, args)
+    print("\n| metric | llama.cpp | cellar | cellar / llama.cpp |\n|---|---|---|---|")
+    for key in results["cellar"]:
+        a = statistics.median(results["llama.cpp"][key])
+        b = statistics.median(results["cellar"][key])
+        label = (f"decode tok/s, {key.split('_')[1]} stream(s)" if key.startswith("decode")
+                 else f"TTFT s, {args.ttft_prompt}-token prompt, {key.split('_')[1]} streams decoding")
+        print(f"| {label} | {a:.2f} | {b:.2f} | {b / a:.2f} |")
+    json.dump(results, sys.stderr)
+    print(file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+// `cellar chat -m MODEL [--system TEXT]`: an interactive multi-turn chat on
+// stdin/stdout (works with stdin piped: one user message per line).
+//
+// Each turn renders the whole conversation with the model's chat template,
+// tokenizes it, keeps the KV of the longest common token prefix with what the
+// session already holds and prefills only the rest; then streams the reply.
+// Per turn, a stats line goes to stderr:
+//   [chat] turn N: prompt P tokens (R reused, F prefilled) | TTFT x ms | G tokens, y tok/s | finish
+//   f
+// Commands: /reset (forget the conversation), /exit. EOF (Ctrl-D) ends cleanly.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/cmd_generate_options.h"
+#include "cli/commands.h"
+#include "engine/generate.h"
+
+#if __has_include("model/chat_template.h")
+#include "model/chat_template.h"
+#define CELLAR_HAVE_CHAT_TEMPLATE 1
+#endif
+
+namespace cellar::cli {
+namespace {
+
+struct ChatArgs {
+  ModelFlags model;
+  SamplingFlags sampling;
+  std::string system;
+  int n_predict = 512;
+};
+
+struct Message {
+  std::string role;
+  std::string content;
+};
+
+// Turns the conversation into prompt text with the model's template.
+class Renderer {
+ public:
+  static Result<Renderer> Create(const Model& model) {
+    Renderer r;
+#ifdef CELLAR_HAVE_CHAT_TEMPLATE
+    auto t = ChatTemplate::FromGguf(model.gguf());
+    if (!t.ok()) return t.status();
+    r.template_.emplace(std::move(t).value());
+    auto texts = ChatTokenTextsFromGguf(model.gguf());
+    if (texts.ok()) r.texts_ = *texts;
+#else
+    (void)model;
+#endif
+    return r;
+  }
+
+  Result<std::string> Render(const std::vector<Message>& messages) const {
+#ifdef CELLAR_HAVE_CHAT_TEMPLATE
+    ChatTemplateInputs in;
+    in.messages = nlohmann::ordered_json::array();
+    for (const auto& m : messages)
+      in.messages.push_back({{"role", m.role}, {"content", m.content}});
+    in.add_generation_prompt = true;
+    in.bos_token = texts_.bos_token;
+    in.eos_token = texts_.eos_token;
+    return template_->Render(in);
+#else
+    // Fallback until model/chat_template.h is available: a plain transcript.
+    std::string s;
+    for (const auto& m : messages) {
+      if (m.role == "system") {
+        s += m.content + "\n\n";
+      } else {
+        // Replies are stored without the space the model put after "Assistant:".
+        s += (m.role == "user" ? "User: " : "Assistant: ") + m.content + "\n";
+      }
+    }
+    return s + "Assistant:";
+#endif
+  }
+
+  // Whether the format itself puts a space before the reply.
+  bool StripsLeadingSpace() const {
+#ifdef CELLAR_HAVE_CHAT_TEMPLATE
+    return false;
+#else
+    return true;
+#endif
+  }
+
+  // Stop strings that end an assistant turn in the rendered format.
+  std::vector<std::string> TurnStops() const {
+#ifdef CELLAR_HAVE_CHAT_TEMPLATE
+    return {};
+#else
+    return {"\nUser:"};
+#endif
+  }
+
+ private:
+#ifdef CELLAR_HAVE_CHAT_TEMPLATE
+  std::optional<ChatTemplate> template_;
+  ChatTokenTexts texts_;
+#endif
+};
+
+double Ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+int RunChat(const ChatArgs& args) {
+  auto rt = StartRuntime(args.model, /*need_tokenizer=*/true);
+  if (!rt.ok()) return ReportError("chat", rt.status());
+  LocalSession& session = *rt->session;
+  const Tokenizer& tok = *rt->tokenizer;
+  auto renderer = Renderer::Create(*rt->model);
+  if (!renderer.ok()) return ReportError("chat", renderer.status());
+  const bool interactive = isatty(STDIN_FILENO) != 0;
+
+  std::vector<Message> messages;
+  if (!args.system.empty()) messages.push_back({"system", args.system});
+  GenerateOptions gen;
+  gen.sampling = args.sampling.params;
+  gen.stop = args.sampling.stop;
+  for (auto& s : renderer->TurnStops()) gen.stop.push_back(s);
+
+  int turn = 0;
+  std::string line;
+  for (;;) {
+    if (interactive) {
+      std::fprintf(stderr, "> ");
+      std::fflush(stderr);
+    }
+    if (!std::getline(std::cin, line)) break;  // EOF / Ctrl-D
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (line == "/exit" || line == "/quit") break;
+    if (line == "/reset") {
+      messages.resize(args.system.empty() ? 0 : 1);
+      std::fprintf(stderr, "[chat] conversation reset\n");
+      continue;
+    }
+    messages.push_back({"user", line});
+    auto text = renderer->Render(messages);
+    if (!text.ok()) {
+      messages.pop_back();
+      ReportError("chat", text.status());
+      continue;
+    }
+    // The template writes special tokens as text; BOS is added unless it already did.
+    std::vector<int32_t> ids = tok.Encode(*text, /*add_special=*/false, /*parse_special=*/true);
+    const Vocab& vocab = tok.vocab();
+    if (vocab.add_bos() && vocab.bos() >= 0 && (ids.empty() || ids[0] != vocab.bos())) {
+      ids.insert(ids.begin(), vocab.bos());
+    }
+    if (static_cast<int64_t>(ids.size()) >= session.n_ctx()) {
+      messages.pop_back();
+      std::fprintf(stderr,
+                   "[chat] context full: the conversation needs %zu tokens but the context holds "
+                   "%d; /reset to start over or raise -c\n",
+                   ids.size(), session.n_ctx());
+      continue;
+    }
+    ++turn;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto fed = session.FeedWithPrefixReuse(ids);
+    if (!fed.ok()) return ReportError("chat", fed.status());
+    gen.max_tokens = std::min<int64_t>(args.n_predict, session.n_ctx() - session.n_past());
+    std::chrono::steady_clock::time_point t_first;
+    bool first = true;
+    auto result = Generate(session, tok, fed->logits, gen, [&](const GeneratedToken& t) {
+      if (first) {
+        t_first = std::chrono::steady_clock::now();
+        first = false;
+      }
+      if (!t.text.empty()) {
+        std::fwrite(t.text.data(), 1, t.text.size(), stdout);
+        std::fflush(stdout);
+      }
+      return true;
+    });
+    const auto t_end = std::chrono::steady_clock::now();
+    if (!result.ok()) return ReportError("chat", result.status());
+    std::printf("\n");
+    std::fflush(stdout);
+    std::string reply = result->text;
+    if (renderer->StripsLeadingSpace() && !reply.empty() && reply[0] == ' ') reply.erase(0, 1);
+    messages.push_back({"assistant", reply});
+    const size_t n_gen = result->ids.size();
+    const double gen_ms = first ? 0.0 : Ms(t_end - t_first);
+    std::fprintf(stderr,
+                 "[chat] turn %d: prompt %zu tokens (%d reused, %d prefilled) | TTFT %.1f ms | "
+                 "%zu tokens, %.1f tok/s | finish %s\n",
+                 turn, ids.size(), fed->n_reused, fed->n_fed, first ? 0.0 : Ms(t_first - t0), n_gen,
+                 n_gen > 1 && gen_ms > 0 ? (n_gen - 1) / (gen_ms / 1000.0) : 0.0,
+                 std::string(FinishReasonName(result->finish)).c_str());
+    if (result->finish == FinishReason::kContextFull) {
+      std::fprintf(stderr, "[chat] the context of %d tokens is full; /reset to start over\n",
+                   session.n_ctx());
+    }
+  }
+  if (interactive) std::fprintf(stderr, "\n");
+  return 0;
+}
+
+void RegisterChatCommand(CLI::App& app) {
+  auto args = std::make_shared<ChatArgs>();
+  auto* cmd = app.add_subcommand(
+      "chat", "Chat with a model on stdin/stdout, keeping the conversation's KV between turns");
+  AddModelFlags(cmd, &args->model);
+  AddSamplingFlags(cmd, &args->sampling);
+  cmd->add_option("--system", args->system, "System message");
+  cmd->add_option("-n,--n-predict", args->n_predict, "Tokens per reply at most");
+  cmd->callback([args] { Exit(RunChat(*args)); });
+}
+
+}  // namespace
+
+CELLAR_REGISTER_COMMAND(21, RegisterChatCommand);
+
+}  // namespace cellar::cli

@@ -1,0 +1,407 @@
+// AVX-512 GEMM kernels (many tokens per pass over the weights).
+//
+// Each thread owns a contiguous range of weight rows. For a token block whose
+// packed activations fit in L2, it walks its rows in tiles of R rows; a
+// quantized tile is first unpacked ("prepared") into a small thread-local
+// buffer in the form the micro-kernel wants (one byte per weight, expanded
+// scale vectors), then an R x T register-blocked micro-kernel computes R rows
+// for T tokens at a time over the whole K.
+//
+// Families:
+//   float   F32/F16 weights x f32 activations: FMA, 16 lanes.
+//   bf16    BF16 weights x bf16 activations: vdpbf16ps.
+//   q8a     Q8_0/Q4_0 weights (as s8) x u8 = q + 128 activations: vpdpbusd
+//           started from -128 * sum(w) per block, one float scale per block.
+//   q8k     Q4_K/Q5_K/Q6_K weights (as u8 0..63) x s8 activations: vpmaddubsw
+//           then vpdpwssd with the sub-block scales, one float scale per
+//           super-block; the K-quant offsets (mins, Q6_K's -32) become a
+//           16-lane float correction: corr[row] . (d * bsum16)[token].
+// GCC 12 reports its own AVX-512 intrinsics (_mm512_undefined_*) as maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/gemm_avx512_inl.h"
+#include "kernels/gemm_packed.h"
+#include "kernels/matmul_kernels.h"
+#include "kernels/quant_blocks.h"
+
+namespace cellar::matmul_internal::avx512 {
+namespace {
+
+constexpr int kMaxR = 4;
+
+// ---------------------------------------------------------------- float
+
+template <int R, int T, bool kF16>
+void MicroFloat(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k,
+                float* y, int64_t ldy) {
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  const float* x[T];
+  for (int t = 0; t < T; ++t) x[t] = reinterpret_cast<const float*>(a.q + (t0 + t) * a.q_stride);
+  auto load_w = [&](int r, int64_t i, __mmask16 m) {
+    if constexpr (kF16) {
+      const auto* p = reinterpret_cast<const uint16_t*>(w + r * w_stride) + i;
+      return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+    } else {
+      return _mm512_maskz_loadu_ps(m, reinterpret_cast<const float*>(w + r * w_stride) + i);
+    }
+  };
+  int64_t i = 0;
+  for (; i + 16 <= k; i += 16) {
+    __m512 wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = load_w(r, i, 0xFFFF);
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_loadu_ps(x[t] + i);
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+  if (i < k) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (k - i)) - 1);
+    __m512 wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = load_w(r, i, m);
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x[t] + i);
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+  }
+}
+
+// ---------------------------------------------------------------- bf16
+
+template <int R, int T>
+void MicroBF16(const uint8_t* w, int64_t w_stride, const PackedActs& a, int64_t t0, int64_t k,
+               float* y, int64_t ldy) {
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  const uint16_t* x[T];
+  for (int t = 0; t < T; ++t) x[t] = reinterpret_cast<const uint16_t*>(a.q + (t0 + t) * a.q_stride);
+  auto step = [&](int64_t i, __mmask32 m) {
+    __m512bh wv[R];
+    for (int r = 0; r < R; ++r) {
+      const auto* p = reinterpret_cast<const uint16_t*>(w + r * w_stride) + i;
+      wv[r] = (__m512bh)_mm512_maskz_loadu_epi16(m, p);
+    }
+    for (int t = 0; t < T; ++t) {
+      const __m512bh xv = (__m512bh)_mm512_loadu_si512(x[t] + i);
+      for (int r = 0; r < R; ++r) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], wv[r], xv);
+    }
+  };
+  int64_t i = 0;
+  for (; i + 32 <= k; i += 32) step(i, 0xFFFFFFFFu);
+  if (i < k) step(i, static_cast<__mmask32>((1ull << (k - i)) - 1));
+  for (int t = 0; t < T; ++t) {
+    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+  }
+}
+
+// ---------------------------------------------------------------- q8a
+
+// A prepared Q8_0/Q4_0 row: per 64 elements, 64 s8 weights, 16 int32 start
+// values (-128 * sum of each lane's 4 weights) and 16 floats [d0 x8, d1 x8].
+struct Q8ARowTile {
+  int64_t n_steps = 0;  // k-steps of 64
+  int8_t* wq[kMaxR];
+  int32_t* init[kMaxR];
+  float* dw[kMaxR];
+};
+
+void PrepQ8ARow(GgmlType type, const uint8_t* row, int64_t n_blocks, int8_t* wq, int32_t* init,
+                float* dw) {
+  const int64_t n_steps = (n_blocks + 1) / 2;
+  for (int64_t s = 0; s < n_steps; ++s) {
+    float d0, d1;
+    const __m512i v = LoadQ8APair(type, row, 2 * s, 2 * s + 1 < n_blocks, &d0, &d1);
+    _mm512_storeu_si512(wq + 64 * s, v);
+    _mm512_storeu_si512(init + 16 * s, Q8AInit(v));
+    _mm512_storeu_ps(dw + 16 * s, PairScales(d0, d1));
+  }
+}
+
+template <int R, int T>
+void MicroQ8A(const Q8ARowTile& tile, const PackedActs& a, int64_t t0, float* y, int64_t ldy) {
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  for (int64_t s = 0; s < tile.n_steps; ++s) {
+    __m512i wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_si512(tile.wq[r] + 64 * s);
+    for (int t = 0; t < T; ++t) {
+      const __m512i u = _mm512_loadu_si512(a.q + (t0 + t) * a.q_stride + 64 * s);
+      const __m512 dx = _mm512_loadu_ps(a.d + (t0 + t) * a.d_stride + 16 * s);
+      for (int r = 0; r < R; ++r) {
+        const __m512i i = _mm512_dpbusd_epi32(_mm512_loadu_si512(tile.init[r] + 16 * s), u, wv[r]);
+        const __m512 sc = _mm512_mul_ps(_mm512_loadu_ps(tile.dw[r] + 16 * s), dx);
+        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sc, acc[r][t]);
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(acc[r][t]);
+  }
+}
+
+// ---------------------------------------------------------------- q8k
+
+// A prepared K-quant row: per super-block 256 u8 weights, 4 x 32 int16 scale
+// vectors (one per 64-element k-step, one int16 per maddubs pair), the float
+// super-block scale and 16 correction floats (one per 16-element group).
+struct Q8KRowTile {
+  int64_t n_sb = 0;
+  uint8_t* wq[kMaxR];
+  int16_t* sc[kMaxR];
+  float* dw[kMaxR];
+  float* corr[kMaxR];
+};
+
+template <typename Block, void (*Unpack)(const Block&, KBlock*)>
+void PrepKRow(const uint8_t* row, int64_t n_sb, uint8_t* wq, int16_t* sc, float* dw, float* corr) {
+  const auto* blocks = reinterpret_cast<const Block*>(row);
+  for (int64_t b = 0; b < n_sb; ++b) {
+    KBlock k;
+    Unpack(blocks[b], &k);
+    for (int g = 0; g < 4; ++g) {
+      _mm512_storeu_si512(wq + 256 * b + 64 * g, k.w[g]);
+      _mm512_storeu_si512(sc + 128 * b + 32 * g, k.s[g]);
+    }
+    dw[b] = k.d;
+    _mm512_storeu_ps(corr + 16 * b, k.corr);
+  }
+}
+
+template <int R, int T>
+void MicroQ8K(const Q8KRowTile& tile, const PackedActs& a, int64_t t0, float* y, int64_t ldy) {
+  __m512 accf[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) accf[r][t] = _mm512_setzero_ps();
+  }
+  for (int64_t b = 0; b < tile.n_sb; ++b) {
+    __m512i acci[R][T];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) acci[r][t] = _mm512_setzero_si512();
+    }
+    for (int g = 0; g < 4; ++g) {
+      __m512i wv[R], sv[R];
+      for (int r = 0; r < R; ++r) {
+        wv[r] = _mm512_loadu_si512(tile.wq[r] + 256 * b + 64 * g);
+        sv[r] = _mm512_loadu_si512(tile.sc[r] + 128 * b + 32 * g);
+      }
+      for (int t = 0; t < T; ++t) {
+        const __m512i xv = _mm512_loadu_si512(a.q + (t0 + t) * a.q_stride + 256 * b + 64 * g);
+        for (int r = 0; r < R; ++r) {
+          acci[r][t] = _mm512_dpwssd_epi32(acci[r][t], _mm512_maddubs_epi16(wv[r], xv), sv[r]);
+        }
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      const float dx = a.d[(t0 + t) * a.d_stride + b];
+      const __m512 cx = _mm512_loadu_ps(a.c + (t0 + t) * a.c_stride + 16 * b);
+      for (int r = 0; r < R; ++r) {
+        const __m512 sc = _mm512_set1_ps(tile.dw[r][b] * dx);
+        accf[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[r][t]), sc, accf[r][t]);
+        accf[r][t] = _mm512_fmadd_ps(_mm512_loadu_ps(tile.corr[r] + 16 * b), cx, accf[r][t]);
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    for (int r = 0; r < R; ++r) y[(t0 + t) * ldy + r] = _mm512_reduce_add_ps(accf[r][t]);
+  }
+}
+
+// ---------------------------------------------------------------- driver
+
+// Dispatches a runtime (nr, nt) to the template instance Micro<R, T>.
+template <int T, template <int, int> class F, typename... Args>
+void ForR(int nr, Args&&... args) {
+  switch (nr) {
+    case 1:
+      F<1, T>::Run(args...);
+      break;
+    case 2:
+      F<2, T>::Run(args...);
+      break;
+    case 3:
+      F<3, T>::Run(args...);
+      break;
+    default:
+      F<4, T>::Run(args...);
+      break;
+  }
+}
+
+template <int kT, template <int, int> class F, typename... Args>
+void ForRT(int nr, int nt, Args&&... args) {
+  if constexpr (kT > 1) {
+    if (nt < kT) {
+      ForRT<kT - 1, F>(nr, nt, args...);
+      return;
+    }
+  }
+  ForR<kT, F>(nr, args...);
+}
+
+template <int R, int T>
+struct RunF32 {
+  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k,
+                  float* y, int64_t ldy) {
+    MicroFloat<R, T, false>(w, ws, a, t0, k, y, ldy);
+  }
+};
+template <int R, int T>
+struct RunF16 {
+  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k,
+                  float* y, int64_t ldy) {
+    MicroFloat<R, T, true>(w, ws, a, t0, k, y, ldy);
+  }
+};
+template <int R, int T>
+struct RunBF16 {
+  static void Run(const uint8_t* w, int64_t ws, const PackedActs& a, int64_t t0, int64_t k,
+                  float* y, int64_t ldy) {
+    MicroBF16<R, T>(w, ws, a, t0, k, y, ldy);
+  }
+};
+template <int R, int T>
+struct RunQ8A {
+  static void Run(const Q8ARowTile& tile, const PackedActs& a, int64_t t0, float* y, int64_t ldy) {
+    MicroQ8A<R, T>(tile, a, t0, y, ldy);
+  }
+};
+template <int R, int T>
+struct RunQ8K {
+  static void Run(const Q8KRowTile& tile, const PackedActs& a, int64_t t0, float* y, int64_t ldy) {
+    MicroQ8K<R, T>(tile, a, t0, y, ldy);
+  }
+};
+
+constexpr int kTokF = 6;  // tokens per float/bf16 micro-tile
+constexpr int kTokQ = 4;  // tokens per quantized micro-tile
+
+// Tokens per block: the block's packed activations stay in L2 (~512 KiB).
+int64_t TokenBlock(const PackedActs& a) {
+  const int64_t per = std::max<int64_t>(a.q_stride, 1);
+  return std::max<int64_t>(16, (512 * 1024) / per / 4 * 4);
+}
+
+}  // namespace
+
+void GemmRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end, float* y,
+              int64_t ldy) {
+  const int64_t row_bytes = RowBytes(w);
+  const auto* wdata = static_cast<const uint8_t*>(w.data);
+  const int64_t n_tokens = a.n_tokens;
+  const int64_t tb = TokenBlock(a);
+  switch (w.type) {
+    case GgmlType::kF32:
+    case GgmlType::kF16:
+    case GgmlType::kBF16: {
+      for (int64_t tb0 = 0; tb0 < n_tokens; tb0 += tb) {
+        const int64_t tb1 = std::min(n_tokens, tb0 + tb);
+        for (int64_t r0 = r_begin; r0 < r_end; r0 += kMaxR) {
+          const int nr = static_cast<int>(std::min<int64_t>(kMaxR, r_end - r0));
+          const uint8_t* wr = wdata + r0 * row_bytes;
+          for (int64_t t0 = tb0; t0 < tb1; t0 += kTokF) {
+            const int nt = static_cast<int>(std::min<int64_t>(kTokF, tb1 - t0));
+            if (w.type == GgmlType::kF32) {
+              ForRT<kTokF, RunF32>(nr, nt, wr, row_bytes, a, t0, w.cols, y + r0, ldy);
+            } else if (w.type == GgmlType::kF16) {
+              ForRT<kTokF, RunF16>(nr, nt, wr, row_bytes, a, t0, w.cols, y + r0, ldy);
+            } else {
+              ForRT<kTokF, RunBF16>(nr, nt, wr, row_bytes, a, t0, w.cols, y + r0, ldy);
+            }
+          }
+        }
+      }
+      return;
+    }
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0: {
+      const int64_t n_blocks = w.cols / 32;
+      const int64_t n_steps = (n_blocks + 1) / 2;
+      // Per row: 64 B weights + 64 B init + 64 B scales per step.
+      auto* buf = static_cast<uint8_t*>(CallerScratch(3, kMaxR * n_steps * 192));
+      Q8ARowTile tile;
+      tile.n_steps = n_steps;
+      for (int r = 0; r < kMaxR; ++r) {
+        uint8_t* base = buf + r * n_steps * 192;
+        tile.wq[r] = reinterpret_cast<int8_t*>(base);
+        tile.init[r] = reinterpret_cast<int32_t*>(base + n_steps * 64);
+        tile.dw[r] = reinterpret_cast<float*>(base + n_steps * 128);
+      }
+      for (int64_t tb0 = 0; tb0 < n_tokens; tb0 += tb) {
+        const int64_t tb1 = std::min(n_tokens, tb0 + tb);
+        for (int64_t r0 = r_begin; r0 < r_end; r0 += kMaxR) {
+          const int nr = static_cast<int>(std::min<int64_t>(kMaxR, r_end - r0));
+          for (int r = 0; r < nr; ++r) {
+            PrepQ8ARow(w.type, wdata + (r0 + r) * row_bytes, n_blocks, tile.wq[r], tile.init[r],
+                       tile.dw[r]);
+          }
+          for (int64_t t0 = tb0; t0 < tb1; t0 += kTokQ) {
+            const int nt = static_cast<int>(std::min<int64_t>(kTokQ, tb1 - t0));
+            ForRT<kTokQ, RunQ8A>(nr, nt, tile, a, t0, y + r0, ldy);
+          }
+        }
+      }
+      return;
+    }
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
+    case GgmlType::kQ6_K: {
+      const int64_t n_sb = w.cols / 256;
+      // Per row and super-block: 256 B weights, 256 B scales, 64 B corr, 4 B d.
+      const int64_t per_row = n_sb * (256 + 256 + 64 + 64);
+      auto* buf = static_cast<uint8_t*>(CallerScratch(3, kMaxR * per_row));
+      Q8KRowTile tile;
+      tile.n_sb = n_sb;
+      for (int r = 0; r < kMaxR; ++r) {
+        uint8_t* base = buf + r * per_row;
+        tile.wq[r] = base;
+        tile.sc[r] = reinterpret_cast<int16_t*>(base + n_sb * 256);
+        tile.corr[r] = reinterpret_cast<float*>(base + n_sb * 512);
+        tile.dw[r] = reinterpret_cast<float*>(base + n_sb * 576);
+      }
+      for (int64_t tb0 = 0; tb0 < n_tokens; tb0 += tb) {
+        const int64_t tb1 = std::min(n_tokens, tb0 + tb);
+        for (int64_t r0 = r_begin; r0 < r_end; r0 += kMaxR) {
+          const int nr = static_cast<int>(std::min<int64_t>(kMaxR, r_end - r0));
+          for (int r = 0; r < nr; ++r) {
+            const uint8_t* row = wdata + (r0 + r) * row_bytes;
+            if (w.type == GgmlType::kQ4_K) {
+              PrepKRow<BlockQ4K, UnpackQ4K>(row, n_sb, tile.wq[r], tile.sc[r], tile.dw[r],
+                                            tile.corr[r]);
+            } else if (w.type == GgmlType::kQ5_K) {
+              PrepKRow<BlockQ5K, UnpackQ5K>(row, n_sb, tile.wq[r], tile.sc[r], tile.dw[r],
+                                            tile.corr[r]);
+            } else {
+              PrepKRow<BlockQ6K, UnpackQ6K>(row, n_sb, tile.wq[r], tile.sc[r], tile.dw[r],
+                                            tile.corr[r]);
+            }
+          }
+          for (int64_t t0 = tb0; t0 < tb1; t0 += kTokQ) {
+            const int nt = static_cast<int>(std::min<int64_t>(kTokQ, tb1 - t0));
+            ForRT<kTokQ, RunQ8K>(nr, nt, tile, a, t0, y + r0, ldy);
+          }
+        }
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+}  // namespace cellar::matmul_internal::avx512

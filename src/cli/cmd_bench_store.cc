@@ -1,14 +1,16 @@
 // `cellar bench-store -m MODEL [--history 512,1024,2048] [--new 64] [-r 3]`:
 // time to first token of a conversation turn whose history (H random tokens)
-// is served four ways, plus N new tokens prefilled, on the serving engine:
-//  - recompute: no prefix cache, no store: the whole H + N is prefilled;
-//  - pool hit:  the history is in the working pool's prefix cache;
-//  - DRAM hit:  no prefix cache; the history is loaded from the DRAM tier;
-//  - disk hit:  no prefix cache, no DRAM tier; the history is loaded from
-//               chunk files whose pages were dropped from the page cache
-//               (posix_fadvise DONTNEED) before every repetition.
-// Each turn's N new tokens differ per repetition (nothing but the history is
-// reused). Prints the median TTFT over -r repetitions per cell, the ratios to
+// is served four ways, plus N new tokens prefilled, on the serving engine.
+// Three engines, each starting empty:
+//  - pool:  prefix cache on, no store;
+//  - DRAM:  no prefix cache, a DRAM-only store;
+//  - disk:  no prefix cache, a disk-only store whose chunk files' pages are
+//           dropped from the page cache (posix_fadvise DONTNEED) before
+//           every turn.
+// On each, the first turn (history + new tokens, nothing cached) is a
+// recompute sample; the next -r turns (same history, fresh new tokens each
+// time, so only the history is reused) are hit samples of that tier. Prints
+// the median TTFT per cell (recompute: over the three engines), the ratios to
 // recompute and disk / pool, and the time compute spent waiting for loads.
 #include <fcntl.h>
 #include <unistd.h>
@@ -44,6 +46,7 @@ struct BenchStoreArgs {
 
 enum class Mode { kRecompute, kPool, kDram, kDisk };
 constexpr Mode kModes[] = {Mode::kRecompute, Mode::kPool, Mode::kDram, Mode::kDisk};
+constexpr Mode kEngines[] = {Mode::kPool, Mode::kDram, Mode::kDisk};
 const char* ModeName(Mode m) {
   switch (m) {
     case Mode::kRecompute:
@@ -136,9 +139,19 @@ int RunBenchStore(const BenchStoreArgs& a) {
   const int max_h = *std::max_element(histories.begin(), histories.end());
   const int n_ctx = max_h + a.n_new + 64;
   std::mt19937 rng(1234);
-  std::vector<std::vector<Cell>> cells;  // [mode][history]
+  // [mode][history]
+  std::vector<std::vector<Cell>> cells(4, std::vector<Cell>(histories.size()));
   std::vector<std::vector<TokenId>> history_tokens;
-  for (Mode mode : kModes) {
+  auto record = [&](Mode m, size_t hi, const RequestSummary& s, double wait_s) {
+    Cell& c = cells[static_cast<size_t>(m)][hi];
+    c.ttft_s.push_back(s.ttft_seconds());
+    c.cached.push_back(s.n_cached_tokens);
+    c.wait_s.push_back(wait_s);
+    std::fprintf(stderr,
+                 "[bench-store] %s, history %d: TTFT %.1f ms (%d cached, load wait %.1f ms)\n",
+                 ModeName(m), histories[hi], c.ttft_s.back() * 1e3, c.cached.back(), wait_s * 1e3);
+  };
+  for (Mode mode : kEngines) {
     LocalEngineOptions eo;
     eo.model_path = a.model;
     eo.n_threads = a.threads;
@@ -147,7 +160,7 @@ int RunBenchStore(const BenchStoreArgs& a) {
     eo.max_running = 4;
     eo.prefix_cache = mode == Mode::kPool;
     std::unique_ptr<KvStore> store;
-    if (mode == Mode::kDram || mode == Mode::kDisk) {
+    if (mode != Mode::kPool) {
       KvStoreOptions so;
       so.store.dir = dir + "/" + (mode == Mode::kDram ? "dram" : "disk");
       so.store.chunk_tokens = a.chunk_tokens;
@@ -175,16 +188,9 @@ int RunBenchStore(const BenchStoreArgs& a) {
       std::fprintf(stderr, "cellar bench-store: %s\n", w.status().ToString().c_str());
       return 1;
     }
-    cells.emplace_back();
     for (size_t hi = 0; hi < histories.size(); ++hi) {
-      const std::vector<TokenId>& hist = history_tokens[hi];
-      Cell cell;
-      if (mode != Mode::kRecompute) {
-        (void)Turn(engine, hist);  // the history enters the pool / the store
-        if (store) store->Flush();
-      }
-      for (int r = 0; r < a.reps; ++r) {
-        std::vector<TokenId> prompt = hist;
+      for (int r = 0; r <= a.reps; ++r) {
+        std::vector<TokenId> prompt = history_tokens[hi];
         const std::vector<TokenId> fresh = random_tokens(a.n_new);
         prompt.insert(prompt.end(), fresh.begin(), fresh.end());
         if (mode == Mode::kDisk) DropPageCache(dir);
@@ -194,16 +200,10 @@ int RunBenchStore(const BenchStoreArgs& a) {
           std::fprintf(stderr, "cellar bench-store: %s\n", s.status().ToString().c_str());
           return 1;
         }
-        cell.ttft_s.push_back(s->ttft_seconds());
-        cell.cached.push_back(s->n_cached_tokens);
-        cell.wait_s.push_back(store ? (store->Metrics().load_wait_ns - wait0) * 1e-9 : 0.0);
-        if (store) store->Flush();
-        std::fprintf(stderr,
-                     "[bench-store] %s, history %d: TTFT %.1f ms (%d cached, wait %.1f ms)\n",
-                     ModeName(mode), histories[hi], cell.ttft_s.back() * 1e3, cell.cached.back(),
-                     cell.wait_s.back() * 1e3);
+        const double wait = store ? (store->Metrics().load_wait_ns - wait0) * 1e-9 : 0.0;
+        record(r == 0 ? Mode::kRecompute : mode, hi, *s, wait);
+        if (store) store->Flush();  // the saves land before the next turn
       }
-      cells.back().push_back(std::move(cell));
     }
     engine.Stop();
     if (store) store->Close();

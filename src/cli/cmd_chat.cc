@@ -8,6 +8,8 @@
 //   [chat] turn N: prompt P tokens (R reused, F prefilled) | TTFT x ms | G tokens, y tok/s | finish
 //   f
 // Commands: /reset (forget the conversation), /exit. EOF (Ctrl-D) ends cleanly.
+// --session NAME keeps the conversation (messages + KV, cli/chat_session_store.h)
+// and resumes it when started again, prefilling only the new turn.
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/chat_session_store.h"
 #include "cli/cmd_generate_options.h"
 #include "cli/commands.h"
 #include "engine/generate.h"
@@ -29,12 +32,11 @@ struct ChatArgs {
   SamplingFlags sampling;
   std::string system;
   int n_predict = 512;
+  std::string session;    // --session: resume/persist (cli/chat_session_store.h)
+  std::string store_dir;  // --store-dir
 };
 
-struct Message {
-  std::string role;
-  std::string content;
-};
+using Message = ChatMessage;
 
 // Turns the conversation into prompt text with the model's chat template
 // (tokenizer.chat_template; ChatML when the file has none).
@@ -83,6 +85,15 @@ int RunChat(const ChatArgs& args) {
 
   std::vector<Message> messages;
   if (!args.system.empty()) messages.push_back({"system", args.system});
+  std::unique_ptr<ChatSessionStore> saved;  // --session
+  if (!args.session.empty()) {
+    auto s = ChatSessionStore::Open({args.session, args.store_dir}, *rt->model, &session);
+    if (!s.ok()) return ReportError("chat", s.status());
+    saved = std::move(*s);
+    if (!saved->messages().empty()) messages = saved->messages();
+    std::fprintf(stderr, "[chat] session %s: %zu messages\n", args.session.c_str(),
+                 saved->messages().size());
+  }
   GenerateOptions gen;
   gen.sampling = args.sampling.params;
   gen.stop = args.sampling.stop;
@@ -103,6 +114,7 @@ int RunChat(const ChatArgs& args) {
     if (line == "/exit" || line == "/quit") break;
     if (line == "/reset") {
       messages.resize(args.system.empty() ? 0 : 1);
+      if (saved) (void)saved->Save(messages);
       std::fprintf(stderr, "[chat] conversation reset\n");
       continue;
     }
@@ -129,6 +141,7 @@ int RunChat(const ChatArgs& args) {
     }
     ++turn;
     const auto t0 = std::chrono::steady_clock::now();
+    if (saved) saved->Restore(ids);  // the stored prefix of a resumed session
     auto fed = session.FeedWithPrefixReuse(ids);
     if (!fed.ok()) return ReportError("chat", fed.status());
     gen.max_tokens = std::min<int64_t>(args.n_predict, session.n_ctx() - session.n_past());
@@ -150,6 +163,9 @@ int RunChat(const ChatArgs& args) {
     std::printf("\n");
     std::fflush(stdout);
     messages.push_back({"assistant", result->text});
+    if (saved) {
+      if (Status st = saved->Save(messages); !st.ok()) ReportError("chat", st);
+    }
     const size_t n_gen = result->ids.size();
     const double gen_ms = first ? 0.0 : Ms(t_end - t_first);
     std::fprintf(stderr,
@@ -175,6 +191,12 @@ void RegisterChatCommand(CLI::App& app) {
   AddSamplingFlags(cmd, &args->sampling);
   cmd->add_option("--system", args->system, "System message");
   cmd->add_option("-n,--n-predict", args->n_predict, "Tokens per reply at most");
+  cmd->add_option("--session", args->session,
+                  "Keep the conversation (messages and KV) under this name and resume it "
+                  "when started again");
+  cmd->add_option("--store-dir", args->store_dir,
+                  "Store folder for --session (default: $XDG_CACHE_HOME/cellar, else "
+                  "~/.cache/cellar)");
   cmd->callback([args] { Exit(RunChat(*args)); });
 }
 

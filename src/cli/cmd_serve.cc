@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "cli/commands.h"
+#include "cli/store_flags.h"
 #include "engine/engine_service_local.h"
 #include "server/api_key_auth.h"
 #include "server/api_server.h"
@@ -43,6 +44,7 @@ struct ServeArgs {
   std::string tenant;
   double shutdown_grace = 10.0;
   int test_step_delay_ms = 0;
+  StoreFlags store;  // --store-*, --n-keep, --overflow (cli/store_flags.h)
 };
 
 constexpr const char* kDefaultModel = "../shared/models/stories260K.gguf";
@@ -134,6 +136,14 @@ int RunServe(const ServeArgs& a) {
   eo.prefix_cache = !a.no_prefix_cache;
   eo.max_queue = a.max_queue;
   eo.TEST_step_delay_nanos = int64_t{a.test_step_delay_ms} * 1'000'000;
+  // The KV store (docs/STORE.md); it outlives the engine (declared first).
+  std::unique_ptr<KvStore> store;
+  auto store_options = MakeKvStoreOptions(a.store);
+  if (!store_options.ok()) {
+    std::fprintf(stderr, "cellar serve: %s\n", store_options.status().ToString().c_str());
+    return 2;
+  }
+  eo.extension = KvStoreFactory(std::move(*store_options), &store);
 
   ApiServerOptions so;
   so.http.host = a.host;
@@ -146,6 +156,7 @@ int RunServe(const ServeArgs& a) {
   so.http.max_body_bytes = *max_body;
   so.http.n_threads = std::max(64, a.max_running + 16);
   so.tenant = a.tenant;
+  so.extra_metrics = [&store] { return store != nullptr ? store->RenderMetrics() : std::string(); };
   if (!a.api_key_file.empty()) {
     auto keys = LoadApiKeyFile(a.api_key_file);
     if (!keys.ok()) {
@@ -195,6 +206,7 @@ int RunServe(const ServeArgs& a) {
   served = true;
   watcher.join();
   (*engine)->Stop();
+  if (store != nullptr) store->Close();  // stores pending saves, persists DRAM to disk
   server->reset();
   if (!st.ok()) {
     std::fprintf(stderr, "cellar serve: %s\n", st.ToString().c_str());
@@ -249,6 +261,7 @@ void RegisterServeCommand(CLI::App& app) {
   cmd->add_option("--test-step-delay-ms", args->test_step_delay_ms,
                   "Test only: sleep after every engine step")
       ->group("");
+  AddStoreFlags(cmd, &args->store);
   cmd->callback([args] { Exit(RunServe(*args)); });
 }
 

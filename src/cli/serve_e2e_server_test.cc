@@ -53,7 +53,10 @@ class ServerProcess {
       if (err != nullptr) dup2(fileno(err), STDERR_FILENO);
       close(out[0]);
       if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
-      std::vector<std::string> argv_s = {binary, "serve", "--port", "0", "--host", "127.0.0.1"};
+      // --no-store: these tests pin the pool's prefix cache (tests of the store
+      // run it with a temporary --store-dir).
+      std::vector<std::string> argv_s = {binary,   "serve",     "--port",    "0",
+                                         "--host", "127.0.0.1", "--no-store"};
       argv_s.insert(argv_s.end(), args.begin(), args.end());
       std::vector<char*> argv;
       for (auto& s : argv_s) argv.push_back(s.data());

@@ -282,6 +282,7 @@ void EngineLoop::PublishStats() {
   stats_.n_generated_tokens = n_generated_tokens_;
   stats_.hit_tokens_by_tier["pool"] = n_pool_hit_tokens_;
   stats_.n_miss_tokens = n_miss_tokens_;
+  if (parts_.hooks != nullptr) parts_.hooks->OnPublishStats(&stats_);
 }
 
 }  // namespace cellar

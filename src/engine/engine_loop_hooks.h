@@ -8,6 +8,8 @@
 //                   pre-RoPE K/V for saving; wait for a layer's loaded KV).
 //   OnStepDone      after the forward pass and Scheduler::UpdateFromOutput
 //                   (the new full blocks are named in the pool).
+//   OnPublishStats  the loop publishes its EngineStats snapshot (after each
+//                   step): the store adds its hit tokens per tier.
 //   OnRequestEnd    a request ends. For stop / length it is called BEFORE
 //                   Scheduler::FinishRequest, while the request's blocks and
 //                   hashes are still its own (KvCacheManager::BlockTable /
@@ -20,6 +22,7 @@
 // running request) and must not call back into the EngineLoop.
 #pragma once
 
+#include "engine/engine_service.h"
 #include "engine/kv_hooks.h"
 #include "engine/request_output.h"
 #include "kv/kv_types.h"
@@ -34,6 +37,7 @@ class EngineLoopHooks {
   virtual StepHooks ForwardHooks(const SchedulerOutput& /*out*/) { return {}; }
   virtual void OnStepDone(Scheduler& /*scheduler*/, const SchedulerOutput& /*out*/) {}
   virtual void OnRequestEnd(Scheduler& /*scheduler*/, RequestId /*id*/, EndReason /*reason*/) {}
+  virtual void OnPublishStats(EngineStats* /*stats*/) {}
 };
 
 }  // namespace cellar

@@ -99,6 +99,7 @@ void LoopRequest::Finish(EndReason reason, int64_t now, Status error) {
   s.error = std::move(error);
   s.n_prompt_tokens = n_prompt_tokens();
   s.n_cached_tokens = n_cached_tokens_;
+  s.n_dropped_tokens = request_.n_dropped_tokens;
   s.n_completion_tokens = n_generated_;
   s.n_preemptions = n_preemptions_;
   s.arrival_nanos = arrival_nanos_;

@@ -78,6 +78,21 @@ Result<std::unique_ptr<LocalEngineService>> LocalEngineService::Create(
   so.clock = o.clock;
   CELLAR_ASSIGN_OR_RETURN(parts.scheduler, Scheduler::Create(std::move(so), std::move(kv)));
   parts.hooks = o.hooks;
+  if (o.extension) {
+    EngineExtensionContext ec;
+    ec.model = s->model_.get();
+    ec.fingerprint = s->fingerprint_;
+    ec.kv = parts.kv.get();
+    ec.pool = s->pool_.get();
+    ec.n_ctx = n_ctx;
+    ec.max_batch_tokens = o.max_batch_tokens;
+    ec.prefix_cache = o.prefix_cache;
+    CELLAR_ASSIGN_OR_RETURN(EngineExtension ext, o.extension(ec));
+    if (ext.hooks != nullptr) parts.hooks = ext.hooks;
+    parts.scheduler->SetExternalKvSource(ext.kv_source);
+    parts.scheduler->SetSessionQueueObserver(ext.queue_observer);
+    s->prepare_ = std::move(ext.prepare);
+  }
   EngineLoopOptions lo;
   lo.n_ctx = n_ctx;
   lo.max_queue = o.max_queue;
@@ -122,6 +137,7 @@ Result<std::vector<TokenId>> LocalEngineService::TokenizeChat(const ChatPrompt& 
 }
 
 Result<RequestHandle> LocalEngineService::Submit(GenerateRequest request) {
+  if (prepare_) CELLAR_RETURN_IF_ERROR(prepare_(&request));
   CELLAR_ASSIGN_OR_RETURN(std::shared_ptr<RequestChannel> channel,
                           loop_->Submit(std::move(request)));
   return RequestHandle(this, std::move(channel));

@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/thread_pool.h"
+#include "engine/engine_extension.h"
 #include "engine/engine_loop.h"
 #include "engine/engine_service.h"
 #include "engine/engine_service_chat.h"
@@ -43,6 +44,9 @@ struct LocalEngineOptions {
   Clock* clock = nullptr;
   int64_t TEST_step_delay_nanos = 0;
   EngineLoopHooks* hooks = nullptr;  // optional (the store)
+  // Optional: builds the component (the CachedAttention store) that joins the
+  // loop; its hooks replace `hooks` (engine/engine_extension.h).
+  EngineExtensionFactory extension;
 };
 
 class LocalEngineService final : public EngineService {
@@ -75,6 +79,7 @@ class LocalEngineService final : public EngineService {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<EngineLoop> loop_;
   EngineModelInfo info_;
+  std::function<Status(GenerateRequest*)> prepare_;  // from the extension
   Hash128 fingerprint_;
   KvLayout layout_;
 };

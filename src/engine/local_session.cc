@@ -36,6 +36,14 @@ void LocalSession::Truncate(int32_t n) {
   if (n >= 0 && n < n_past()) tokens_.resize(static_cast<size_t>(n));
 }
 
+Status LocalSession::AdoptTokens(std::span<const int32_t> tokens) {
+  if (static_cast<int64_t>(n_past()) + static_cast<int64_t>(tokens.size()) > n_ctx_) {
+    return OutOfRange("context is full");
+  }
+  tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
+  return OkStatus();
+}
+
 Status LocalSession::Run(std::span<const int32_t> tokens, int32_t logits_from,
                          std::vector<float>* logits, const StepHooks& hooks) {
   if (tokens.empty()) return InvalidArgument("nothing to feed");

@@ -41,6 +41,11 @@ class LocalSession {
   // Forgets every token from position n on (their KV will be overwritten).
   void Truncate(int32_t n);
 
+  // The caller wrote the KV of `tokens` into the pool at positions n_past()..
+  // itself (a store load, engine/kv_store_sink.h): they now count as fed.
+  // OUT_OF_RANGE (nothing changed) if they do not fit in n_ctx.
+  Status AdoptTokens(std::span<const int32_t> tokens);
+
   // Appends `tokens` at positions n_past().. (prefill in chunks of
   // max_batch_tokens) and returns the logits of the last one, valid until the
   // next call. OUT_OF_RANGE (nothing fed) if they do not fit in n_ctx.

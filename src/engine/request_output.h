@@ -56,6 +56,9 @@ struct RequestSummary {
   int n_prompt_tokens = 0;
   // Prompt tokens whose KV was reused (pool prefix cache, later the store).
   int n_cached_tokens = 0;
+  // Prompt tokens dropped from the middle of an over-long conversation to fit
+  // the context (GenerateRequest::n_dropped_tokens); not counted in n_prompt_tokens.
+  int n_dropped_tokens = 0;
   int n_completion_tokens = 0;  // tokens generated (end-of-generation included)
   int n_preemptions = 0;
   // Engine clock: submission, first generated token (-1: none), end.

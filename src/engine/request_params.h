@@ -42,6 +42,12 @@ struct GenerateRequest {
   // The conversation this request continues, if the client names one.
   std::optional<std::string> session_id;
   LogprobsOptions logprobs;
+  // Truncation of an over-long conversation (engine/kv_store_truncation.h):
+  // leading prompt tokens it must keep (the system prompt; -1: the engine's
+  // --n-keep default), and, set by the engine when it truncated the prompt, how
+  // many tokens it dropped.
+  int n_keep = -1;
+  int n_dropped_tokens = 0;
 };
 
 }  // namespace cellar

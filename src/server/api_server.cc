@@ -107,6 +107,7 @@ HttpResponse ApiServer::Metrics() const {
   r.status = 200;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics_.Render(engine_->Stats());
+  if (options_.extra_metrics) r.body += options_.extra_metrics();
   return r;
 }
 

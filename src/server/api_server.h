@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct ApiServerOptions {
   std::string tenant;                 // the tenant when no keys (or a single key) name one
   // How often a handler waiting for tokens checks that its client is still there.
   std::chrono::milliseconds poll_interval{50};
+  // Optional: more Prometheus text appended to /metrics (the store's metrics,
+  // engine/kv_store.h KvStore::RenderMetrics). Called on an HTTP thread.
+  std::function<std::string()> extra_metrics;
 };
 
 class ApiServer {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/kv_store_truncation.h"
 #include "server/api_error.h"
 #include "server/openai_response.h"
 
@@ -119,6 +120,9 @@ HttpResponse GenerationHandler::Handle(ApiEndpoint endpoint, const HttpRequest& 
   auto active = std::make_shared<Active>(this);
   active->include_usage = p.include_usage;
   active->with_logprobs = p.generate.logprobs.enabled;
+  // An over-long chat keeps its system prompt when truncated (engine/kv_store_truncation.h).
+  if (chat)
+    p.generate.n_keep = SystemPromptTokens(*engine_, p.chat, *tokens, p.generate.max_tokens);
   p.generate.prompt = std::move(*tokens);
   p.generate.tenant_salt = tenant.salt;
   Result<RequestHandle> handle = engine_->Submit(std::move(p.generate));

@@ -43,6 +43,8 @@ Json UsageJson(const RequestSummary& s) {
   u["completion_tokens"] = s.n_completion_tokens;
   u["total_tokens"] = s.n_prompt_tokens + s.n_completion_tokens;
   u["prompt_tokens_details"]["cached_tokens"] = s.n_cached_tokens;
+  // Cellar extension: prompt tokens dropped to fit the context (only when some were).
+  if (s.n_dropped_tokens > 0) u["prompt_tokens_details"]["dropped_tokens"] = s.n_dropped_tokens;
   return u;
 }
 

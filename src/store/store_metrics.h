@@ -48,6 +48,11 @@ namespace cellar {
   X(sessions, gauge, "sessions known to the store")                                            \
   X(loads_started, counter, "layer-wise loads started")                                        \
   X(loads_failed, counter, "loads that hit a bad or missing chunk (recomputed)")               \
+  X(loads_recomputed, counter, "failed loads whose positions were recomputed during the step") \
+  X(hit_tokens_dram, counter, "prompt tokens loaded from DRAM at admission")                   \
+  X(hit_tokens_disk, counter, "prompt tokens loaded from disk at admission")                   \
+  X(truncations, counter, "requests whose prompt was truncated to fit the context")            \
+  X(dropped_tokens, counter, "prompt tokens dropped by truncation")                            \
   X(load_wait_ns, counter, "time compute spent waiting on layer loads")                        \
   X(decisions_load, counter, "requests whose stored prefix was loaded whole")                  \
   X(decisions_recompute, counter, "requests whose stored prefix was recomputed whole")         \

@@ -35,7 +35,10 @@ Result<std::unique_ptr<TieredStore>> TieredStore::Open(const StoreOptions& in,
   TieredStore& s = *store;
   s.watermark_bytes_ = static_cast<uint64_t>(
       std::floor(static_cast<double>(options.dram_bytes) * options.dram_watermark));
-  s.disk_dir_ = options.dir + "/" + options.model.ToHex();
+  // One folder per model and chunk size: chunks of different sizes would share
+  // names (a chunk is named by the hash of its last block).
+  s.disk_dir_ =
+      options.dir + "/" + options.model.ToHex() + "/c" + std::to_string(options.chunk_tokens);
   SetGauge(metrics->dram_capacity_bytes, static_cast<int64_t>(options.dram_bytes));
   if (options.disk_bytes == 0) {
     s.UpdateGaugesLocked();
@@ -297,7 +300,7 @@ void TieredStore::RemoveFiles(const std::vector<Hash128>& files) {
 
 TieredStore::PrefixMatch TieredStore::Lookup(std::span<const Hash128> chunk_hashes,
                                              std::span<const int32_t> tokens, int begin_chunk,
-                                             const std::string& session_id) {
+                                             const std::string& session_id, bool count) {
   PrefixMatch match;
   const int64_t now = clock_->NowNanos();
   const size_t C = static_cast<size_t>(options_.chunk_tokens);
@@ -323,20 +326,22 @@ TieredStore::PrefixMatch TieredStore::Lookup(std::span<const Hash128> chunk_hash
     if (e.dram) {
       m.tier = Tier::kDram;
       m.bytes = e.dram_bytes;
-      Bump(metrics_->lookup_hit_tokens_dram, m.n_tokens);
-      if (e.prefetched) {
+      if (count) Bump(metrics_->lookup_hit_tokens_dram, m.n_tokens);
+      if (count && e.prefetched) {
         e.prefetched = false;
         Bump(metrics_->prefetch_useful);
       }
     } else {
       m.tier = Tier::kDisk;
       m.bytes = e.disk_bytes;
-      Bump(metrics_->lookup_hit_tokens_disk, m.n_tokens);
+      if (count) Bump(metrics_->lookup_hit_tokens_disk, m.n_tokens);
     }
     match.n_tokens += m.n_tokens;
     match.chunks.push_back(m);
   }
-  Bump(metrics_->lookup_miss_tokens, static_cast<int64_t>((chunk_hashes.size() - i) * C));
+  if (count) {
+    Bump(metrics_->lookup_miss_tokens, static_cast<int64_t>((chunk_hashes.size() - i) * C));
+  }
   if (!session_id.empty()) {
     Session& s = sessions_[session_id];
     s.chain.assign(chunk_hashes.begin(), chunk_hashes.end());
@@ -344,6 +349,13 @@ TieredStore::PrefixMatch TieredStore::Lookup(std::span<const Hash128> chunk_hash
     SetGauge(metrics_->sessions, static_cast<int64_t>(sessions_.size()));
   }
   return match;
+}
+
+void TieredStore::ForgetSession(const std::string& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (sessions_.erase(session_id) > 0) {
+    SetGauge(metrics_->sessions, static_cast<int64_t>(sessions_.size()));
+  }
 }
 
 void TieredStore::SetQueue(std::vector<std::string> session_ids) {

@@ -86,9 +86,12 @@ class TieredStore {
   // The longest run of stored chunks chunk_hashes[begin_chunk..], each checked
   // against `tokens` (the prompt's ids; chunk i covers tokens [i*C, (i+1)*C),
   // skipped when empty). Touches what it finds. With a session id, records
-  // chunk_hashes as that session's chain.
+  // chunk_hashes as that session's chain. `count`: add to the lookup metrics
+  // (false for look-ups that only probe).
   PrefixMatch Lookup(std::span<const Hash128> chunk_hashes, std::span<const int32_t> tokens,
-                     int begin_chunk, const std::string& session_id);
+                     int begin_chunk, const std::string& session_id, bool count = true);
+  // Forgets a session's chain (its chunks stay).
+  void ForgetSession(const std::string& session_id);
   // The scheduler's waiting queue, head first, as session ids.
   void SetQueue(std::vector<std::string> session_ids);
   // NotFound when the chunk left the store.
@@ -137,7 +140,7 @@ class TieredStore {
   Clock* clock() const { return clock_; }
   // The disk tier (for the loader's asynchronous reads); null when off.
   DiskTier* disk() const { return disk_.get(); }
-  // <dir>/<model fingerprint hex>.
+  // <dir>/<model fingerprint hex>/c<chunk_tokens>.
   const std::string& disk_dir() const { return disk_dir_; }
 
  private:

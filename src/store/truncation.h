@@ -24,8 +24,9 @@ struct TruncationInput {
   int max_tokens = 0;  // tokens to be generated
   int n_ctx = 0;       // the context window
   int n_keep = 0;      // leading tokens always kept (the system prompt)
-  // The dropped count is rounded up to a multiple of this (e.g. the chunk size),
-  // so that a long conversation truncates once per drop_align tokens, not every turn.
+  // The dropped count is rounded up to a multiple of this (e.g. the chunk size,
+  // or a larger step), so that a long conversation truncates once per drop_align
+  // tokens of growth, not every turn.
   int drop_align = 1;
 };
 

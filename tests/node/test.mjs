@@ -14,7 +14,7 @@ if (!binary || !model) {
 // Starts `cellar serve --port 0 ...` and resolves with {proc, baseURL}.
 function startServer(extraArgs) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(binary, ['serve', '-m', model, '--port', '0', '-t', '1', ...extraArgs], {
+    const proc = spawn(binary, ['serve', '-m', model, '--port', '0', '-t', '1', '--no-store', ...extraArgs], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -396,7 +396,8 @@ TEST_F(ServeTest, EightConcurrentClientsMatchSequential) {
 }
 
 TEST_F(ServeTest, Errors) {
-  StartServer({"--ctx", "64", "--max-body", "4K"});
+  // --overflow error: an over-long prompt is refused instead of truncated.
+  StartServer({"--ctx", "64", "--max-body", "4K", "--overflow", "error"});
   ExpectError(Post("/v1/chat/completions", "{\"messages\": [}"), 400, "invalid_json");
   ExpectError(Post("/v1/chat/completions", R"({"messages": [{"role": "pirate", "content": "x"}]})"),
               400, "invalid_value");
@@ -413,6 +414,16 @@ TEST_F(ServeTest, Errors) {
   ExpectError(Client().Get("/v2/nothing"), 404, "not_found");
   // The server still answers.
   ParseOk(Post("/v1/completions", Completion("Once", 4)));
+}
+
+TEST_F(ServeTest, OverlongPromptIsTruncatedByDefault) {
+  StartServer({"--ctx", "64"});
+  auto r = Post("/v1/completions", Completion(std::string(300, 'a'), 4));
+  const Json j = ParseOk(r);
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(j["usage"]["completion_tokens"], 4);
+  EXPECT_GT(j["usage"]["prompt_tokens_details"]["dropped_tokens"].get<int>(), 0);
+  EXPECT_LE(j["usage"]["prompt_tokens"].get<int>() + 4, 64);
 }
 
 TEST_F(ServeTest, QueueFullIs429) {

@@ -10,10 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "jinja/py_string.h"
 #include "jinja/template.h"

@@ -1,10 +1,11 @@
 // Parser errors: every malformed template fails with a clear message naming the
 // line and column (never a crash, never a silently different template).
+#include "jinja/parser.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "jinja/parser.h"
 #include "jinja/template.h"
 
 namespace cellar::jinja {

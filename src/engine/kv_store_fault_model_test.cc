@@ -121,5 +121,35 @@ TEST_F(KvStoreFaultTest, TornWritesAreRecomputedThenDroppedAtRestart) {
   EXPECT_EQ(b.store->Metrics().loads_failed, 0);
 }
 
+TEST_F(KvStoreFaultTest, StoreDirectoryDeletedWhileServing) {
+  StoreEngine s = MakeStoreEngine(model_, Engine(), Store());
+  ASSERT_NE(s.engine, nullptr);
+  RunGreedy(*s.engine, p1_, 48);
+  s.store->Flush();
+  ASSERT_GT(s.store->Metrics().chunks_disk, 0);
+  // Someone removes the whole store directory while the server runs.
+  std::filesystem::remove_all(dir_.path());
+  // The next turn's stored prefix is gone: it is recomputed, correctly.
+  const TurnResult got = RunGreedy(*s.engine, p2_, 16);
+  ExpectSameTurn(got, want_, kLogprobTol, "store directory deleted");
+  EXPECT_EQ(s.store->Metrics().loads_recomputed, 1);
+  // A new conversation's saves re-create the directory, and its next turn is
+  // served from there. (A range recomputed after a failed load is not saved
+  // again: this conversation stays a miss from its first chunk on.)
+  std::vector<TokenId> q1 = *ref_.engine->TokenizeText(
+      "Tom had a little red boat. Every day he took it to the pond and watched it float on the "
+      "water, and the ducks swam after it.");
+  const TurnResult q_first = RunGreedy(*s.engine, q1, 40);
+  s.store->Flush();
+  EXPECT_TRUE(std::filesystem::is_directory(dir_.path()));
+  std::vector<TokenId> q2 = q1;
+  q2.insert(q2.end(), q_first.tokens.begin(), q_first.tokens.end());
+  q2.push_back(q1[2]);
+  const TurnResult q_want = RunGreedy(*ref_.engine, q2, 16);
+  const TurnResult q_got = RunGreedy(*s.engine, q2, 16);
+  ExpectSameTurn(q_got, q_want, kLogprobTol, "after the directory was re-created");
+  EXPECT_GT(q_got.summary.n_cached_tokens, 0);
+}
+
 }  // namespace
 }  // namespace cellar

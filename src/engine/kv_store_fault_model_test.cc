@@ -135,7 +135,7 @@ TEST_F(KvStoreFaultTest, StoreDirectoryDeletedWhileServing) {
   EXPECT_EQ(s.store->Metrics().loads_recomputed, 1);
   // A new conversation's saves re-create the directory, and its next turn is
   // served from there. (A range recomputed after a failed load is not saved
-  // again: this conversation stays a miss from its first chunk on.)
+  // by that step; the conversation's next turn, a miss, saves it again.)
   std::vector<TokenId> q1 = *ref_.engine->TokenizeText(
       "Tom had a little red boat. Every day he took it to the pond and watched it float on the "
       "water, and the ducks swam after it.");

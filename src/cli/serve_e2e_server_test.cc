@@ -25,6 +25,7 @@
 
 #include "base/testing/shared_data.h"
 #include "server/testing/prometheus_check.h"
+#include "server/testing/raw_http_client.h"
 
 namespace cellar {
 namespace {
@@ -252,47 +253,7 @@ class ServeTest : public ::testing::Test {
   ServerProcess server_;
 };
 
-// A raw connection, to disconnect in the middle of a request.
-class RawClient {
- public:
-  explicit RawClient(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    timeval tv{30, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  }
-  ~RawClient() { Close(); }
-  bool ok() const { return ok_; }
-  bool Post(const std::string& path, const std::string& body) {
-    const std::string req = "POST " + path +
-                            " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            "Content-Length: " +
-                            std::to_string(body.size()) + "\r\n\r\n" + body;
-    return send(fd_, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size());
-  }
-  std::string ReadUntil(const std::string& needle) {
-    std::string got;
-    char buf[4096];
-    while (got.find(needle) == std::string::npos) {
-      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) break;
-      got.append(buf, static_cast<size_t>(n));
-    }
-    return got;
-  }
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-  bool ok_ = false;
-};
+using RawClient = testing::RawHttpClient;
 
 TEST_F(ServeTest, CompletionMatchesLlamaCppGreedy) {
   CELLAR_REQUIRE_SHARED(golden_path, "golden/stories260K_golden.json");
@@ -430,7 +391,7 @@ TEST_F(ServeTest, QueueFullIs429) {
   StartServer({"--max-queue", "1", "--max-running", "1", "--test-step-delay-ms", "20"});
   // A long request runs; a second waits; a third is refused.
   RawClient a(server_.port());
-  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(a.connected());
   ASSERT_TRUE(a.Post("/v1/completions", Completion("Once upon a time", 200, /*stream=*/true)));
   ASSERT_NE(a.ReadUntil("\"text\"").find("\"text\""), std::string::npos);
   std::thread b([&] { Post("/v1/completions", Completion("The dog", 2)); });
@@ -446,7 +407,7 @@ TEST_F(ServeTest, DisconnectCancelsAndFreesBlocks) {
   StartServer({"--test-step-delay-ms", "10"});
   {
     RawClient c(server_.port());
-    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.connected());
     ASSERT_TRUE(c.Post(
         "/v1/chat/completions",
         Chat("Tell me a long story.", R"("max_tokens": 400, "stream": true, "ignore_eos": true)")));
@@ -461,7 +422,7 @@ TEST_F(ServeTest, DisconnectCancelsAndFreesBlocks) {
   {
     // Not streamed: the server notices while the answer is still being generated.
     RawClient c(server_.port());
-    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.connected());
     ASSERT_TRUE(c.Post("/v1/completions", Completion("Once upon a time", 400)));
     ASSERT_TRUE(WaitForMetric("cellar_running_requests", 1));
   }
@@ -517,7 +478,7 @@ TEST_F(ServeTest, MetricsParse) {
 TEST_F(ServeTest, SigintLetsRequestsFinish) {
   StartServer({"--test-step-delay-ms", "5"});
   RawClient c(server_.port());
-  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.connected());
   ASSERT_TRUE(c.Post("/v1/completions", Completion("Once upon a time", 60, /*stream=*/true)));
   ASSERT_NE(c.ReadUntil("\"text\"").find("\"text\""), std::string::npos);
   std::thread stop([&] { EXPECT_EQ(server_.Signal(SIGINT), 0) << server_.log(); });
@@ -530,7 +491,7 @@ TEST_F(ServeTest, SigintLetsRequestsFinish) {
 TEST_F(ServeTest, SigtermAfterGraceCancels) {
   StartServer({"--test-step-delay-ms", "20", "--shutdown-grace", "0.2"});
   RawClient c(server_.port());
-  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.connected());
   ASSERT_TRUE(c.Post("/v1/completions", Completion("Once upon a time", 400, /*stream=*/true)));
   ASSERT_NE(c.ReadUntil("\"text\"").find("\"text\""), std::string::npos);
   EXPECT_EQ(server_.Signal(SIGTERM, 30s), 0) << server_.log();

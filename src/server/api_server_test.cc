@@ -17,6 +17,7 @@
 #include "kv/block_hash.h"
 #include "server/testing/fake_engine_service.h"
 #include "server/testing/prometheus_check.h"
+#include "server/testing/raw_http_client.h"
 
 namespace cellar {
 namespace {
@@ -112,46 +113,10 @@ class ApiServerTest : public ::testing::Test {
 };
 
 // A raw connection, to disconnect in the middle of a request.
-class RawClient {
+class RawClient : public testing::RawHttpClient {
  public:
-  explicit RawClient(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
-  ~RawClient() { Close(); }
-  bool connected() const { return connected_; }
-  void SendPost(const std::string& path, const std::string& body) {
-    const std::string req = "POST " + path +
-                            " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            "Content-Length: " +
-                            std::to_string(body.size()) + "\r\n\r\n" + body;
-    ASSERT_EQ(send(fd_, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
-  }
-  // Reads until `needle` has arrived (or 10 s).
-  std::string ReadUntil(const std::string& needle) {
-    std::string got;
-    timeval tv{10, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    char buf[4096];
-    while (got.find(needle) == std::string::npos) {
-      const ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) break;
-      got.append(buf, static_cast<size_t>(n));
-    }
-    return got;
-  }
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
+  explicit RawClient(int port) : RawHttpClient(port, /*recv_timeout_s=*/10) {}
+  void SendPost(const std::string& path, const std::string& body) { ASSERT_TRUE(Post(path, body)); }
 };
 
 bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5000ms) {

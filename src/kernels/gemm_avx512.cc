@@ -17,7 +17,9 @@
 //           super-block; the K-quant offsets (mins, Q6_K's -32) become a
 //           16-lane float correction: corr[row] . (d * bsum16)[token].
 // GCC 12 reports its own AVX-512 intrinsics (_mm512_undefined_*) as maybe-uninitialized.
+#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <immintrin.h>

@@ -2,7 +2,9 @@
 // once from memory and unpacked in registers, never stored. Float types use
 // the GEMM micro-kernels, which already read the weights in place.
 // GCC 12 reports its own AVX-512 intrinsics (_mm512_undefined_*) as maybe-uninitialized.
+#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <immintrin.h>

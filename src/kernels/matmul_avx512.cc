@@ -3,7 +3,9 @@
 // gemm_avx512.cc (many tokens: repacked row tiles, register-blocked) and
 // gemv_avx512.cc (few tokens: weights streamed once).
 // GCC 12 reports its own AVX-512 intrinsics (_mm512_undefined_*) as maybe-uninitialized.
+#if !defined(__clang__)  // clang has no -Wmaybe-uninitialized
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <immintrin.h>

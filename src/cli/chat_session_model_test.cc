@@ -4,7 +4,8 @@
 // prefilled. The replies equal those of one uninterrupted chat (greedy).
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cstdio>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,11 +24,17 @@ struct Turn {
 };
 
 std::vector<Turn> ParseTurns(const std::string& err) {
-  static const std::regex re(
-      R"(\[chat\] turn \d+: prompt (\d+) tokens \((\d+) reused, (\d+) prefilled\))");
+  // Lines "[chat] turn N: prompt P tokens (R reused, F prefilled) | ...".
   std::vector<Turn> turns;
-  for (std::sregex_iterator it(err.begin(), err.end(), re), end; it != end; ++it) {
-    turns.push_back({std::stoi((*it)[1]), std::stoi((*it)[2]), std::stoi((*it)[3])});
+  std::istringstream in(err);
+  std::string line;
+  while (std::getline(in, line)) {
+    int n = 0;
+    Turn t;
+    if (std::sscanf(line.c_str(), "[chat] turn %d: prompt %d tokens (%d reused, %d prefilled)", &n,
+                    &t.prompt, &t.reused, &t.prefilled) == 4) {
+      turns.push_back(t);
+    }
   }
   return turns;
 }

@@ -15,9 +15,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,11 +59,12 @@ class Server {
     out_ = fdopen(out[0], "r");
     char line[1024];
     while (std::fgets(line, sizeof(line), out_) != nullptr) {
-      std::cmatch m;
-      if (std::regex_search(line, m, std::regex(R"(on http://[0-9.]+:([0-9]+))"))) {
-        port_ = std::stoi(m[1].str());
-        return true;
-      }
+      const std::string l = line;
+      const size_t at = l.find(" on http://");
+      if (at == std::string::npos) continue;
+      const size_t colon = l.find(':', at + 11);
+      if (colon != std::string::npos) port_ = std::atoi(l.c_str() + colon + 1);
+      if (port_ > 0) return true;
     }
     return false;
   }
@@ -112,11 +113,19 @@ double Metric(const Server& s, const std::string& name) {
   httplib::Client c("127.0.0.1", s.port());
   auto r = c.Get("/metrics");
   if (!r || r->status != 200) return -1;
-  std::regex re("(^|\\n)" + std::regex_replace(name, std::regex(R"([{}"])"), R"(\$&)") +
-                " ([0-9.e+-]+)");
-  std::smatch m;
-  if (!std::regex_search(r->body, m, re)) return -1;
-  return std::stod(m[2].str());
+  // The sample line "<name> <value>" (name with its labels, exactly).
+  const std::string& body = r->body;
+  for (size_t at = 0; at < body.size();) {
+    size_t end = body.find('\n', at);
+    if (end == std::string::npos) end = body.size();
+    const std::string line = body.substr(at, end - at);
+    if (line.size() > name.size() + 1 && line.compare(0, name.size(), name) == 0 &&
+        line[name.size()] == ' ') {
+      return std::stod(line.substr(name.size() + 1));
+    }
+    at = end + 1;
+  }
+  return -1;
 }
 
 const std::vector<std::string>& Prompts() {

@@ -4,6 +4,9 @@
 // PackActivationsPortable. vpmaddubsw needs one unsigned operand: Q8_0-family
 // dots use the sign trick (|w| times x with w's sign), K-quants have unsigned
 // weights and fold their offsets into a float correction (see gemm_avx512.cc).
+#if defined(__clang__)  // clang's _cvtsh_ss/_cvtss_sh macros use compound literals
+#pragma clang diagnostic ignored "-Wc99-extensions"
+#endif
 #include <immintrin.h>
 
 #include <algorithm>

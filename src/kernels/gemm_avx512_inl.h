@@ -4,6 +4,9 @@
 // uses it directly).
 #pragma once
 
+#if defined(__clang__)  // clang's _cvtsh_ss/_cvtss_sh macros use compound literals
+#pragma clang diagnostic ignored "-Wc99-extensions"
+#endif
 #include <immintrin.h>
 
 #include <cstdint>

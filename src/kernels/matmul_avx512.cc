@@ -8,6 +8,9 @@
 #endif
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
+#if defined(__clang__)  // clang's _cvtsh_ss/_cvtss_sh macros use compound literals
+#pragma clang diagnostic ignored "-Wc99-extensions"
+#endif
 #include <immintrin.h>
 
 #include <cmath>

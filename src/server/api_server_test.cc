@@ -426,7 +426,8 @@ TEST_F(ApiServerTest, MetricsParse) {
   // Responses are counted once sent, so the client may see them a moment later.
   auto counted = [&] {
     auto m = Client().Get("/metrics");
-    return m && m->body.find("status=\"400\"} 1\n") != std::string::npos;
+    return m && m->body.find("status=\"400\"} 1\n") != std::string::npos &&
+           m->body.find("status=\"200\"} 1\n") != std::string::npos;
   };
   ASSERT_TRUE(WaitFor(counted));
   auto r = Client().Get("/metrics");

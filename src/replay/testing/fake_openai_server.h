@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -180,12 +181,19 @@ class FakeOpenAiServer {
       received_.push_back(ReceivedRequest{body, t_recv, 0, index});
       slot = received_.size() - 1;
     }
-    auto finish = [this, slot](bool) {
+    // A request stops counting as in flight before its last bytes go out: the
+    // client may send its next request as soon as it has read them, before
+    // httplib calls `finish`.
+    auto left = std::make_shared<std::atomic<bool>>(false);
+    auto leave = [this, left] {
+      if (!left->exchange(true)) in_flight_.fetch_sub(1);
+    };
+    auto finish = [this, slot, leave](bool) {
       {
         std::lock_guard<std::mutex> lock(mu_);
         received_[slot].t_done = Now();
       }
-      in_flight_.fetch_sub(1);
+      leave();
     };
     if (!body.is_object() || !body.contains("messages")) {
       finish(true);
@@ -248,6 +256,7 @@ class FakeOpenAiServer {
                        .dump());
             }
           }
+          leave();
           if (!opts_.no_done) send("[DONE]");
           sink.done();
           return true;

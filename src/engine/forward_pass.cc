@@ -341,9 +341,11 @@ Status ForwardPass::Step(const Batch& batch, const StepHooks& hooks) {
     // xb: [T, n_embd] = RMSNorm(x) * attn_norm
     NormRows(x_.data, L.attn_norm, xb_.data, n_tokens);
     // q: [T, n_q], k: [T, n_kv], v: [T, n_kv] = xb W^T + b
-    MatMul(L.wq, xb_.data, n_embd, n_tokens, q_.data, n_q, pool_);
-    MatMul(L.wk, xb_.data, n_embd, n_tokens, k_.data, n_kv, pool_);
-    MatMul(L.wv, xb_.data, n_embd, n_tokens, v_.data, n_kv, pool_);
+    {
+      const MatMulOutput qkv[] = {
+          {&L.wq, q_.data, n_q}, {&L.wk, k_.data, n_kv}, {&L.wv, v_.data, n_kv}};
+      MatMulShared(qkv, xb_.data, n_embd, n_tokens, pool_);
+    }
     AddBias(q_.data, L.bq, n_tokens, n_q);
     AddBias(k_.data, L.bk, n_tokens, n_kv);
     AddBias(v_.data, L.bv, n_tokens, n_kv);
@@ -390,8 +392,10 @@ Status ForwardPass::Step(const Batch& batch, const StepHooks& hooks) {
     // xb: [R, n_embd] = RMSNorm(x) * ffn_norm
     NormRows(x_.data, L.ffn_norm, xb_.data, n_rows);
     // gate, up: [R, n_ff];  gate = silu(gate) * up
-    MatMul(L.ffn_gate, xb_.data, n_embd, n_rows, gate_.data, n_ff, pool_);
-    MatMul(L.ffn_up, xb_.data, n_embd, n_rows, up_.data, n_ff, pool_);
+    {
+      const MatMulOutput gate_up[] = {{&L.ffn_gate, gate_.data, n_ff}, {&L.ffn_up, up_.data, n_ff}};
+      MatMulShared(gate_up, xb_.data, n_embd, n_rows, pool_);
+    }
     ForRows(n_rows, [&](int64_t begin, int64_t end) {
       SwiGlu(gate_.data + begin * n_ff, up_.data + begin * n_ff, gate_.data + begin * n_ff,
              (end - begin) * n_ff);

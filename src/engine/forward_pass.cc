@@ -132,39 +132,42 @@ Status ForwardPass::Validate(const Batch& batch) {
   out_rows_.clear();
   for (size_t i = 0; i < batch.entries.size(); ++i) {
     const BatchEntry& e = batch.entries[i];
-    const std::string which =
-        "batch entry " + std::to_string(i) + " (sequence " + std::to_string(e.seq_id) + ")";
+    // Built only for an error message: Step() allocates nothing on the normal path.
+    const auto which = [&] {
+      return "batch entry " + std::to_string(i) + " (sequence " + std::to_string(e.seq_id) + ")";
+    };
     const auto n = static_cast<int64_t>(e.tokens.size());
-    if (n == 0) return InvalidArgument(which + " has no tokens");
+    if (n == 0) return InvalidArgument(which() + " has no tokens");
     if (n_tokens + n > options_.max_batch_tokens) {
       return OutOfRange("batch has more than " + std::to_string(options_.max_batch_tokens) +
                         " tokens");
     }
-    if (e.start_pos < 0) return InvalidArgument(which + " has a negative start position");
+    if (e.start_pos < 0) return InvalidArgument(which() + " has a negative start position");
     const int64_t end = e.start_pos + n;
     if (end > options_.max_context) {
-      return OutOfRange(which + " would reach position " + std::to_string(end) +
+      return OutOfRange(which() + " would reach position " + std::to_string(end) +
                         ", past the context size " + std::to_string(options_.max_context));
     }
     const int64_t blocks_needed = (end + layout.block_size - 1) / layout.block_size;
     if (static_cast<int64_t>(e.block_table.size()) < blocks_needed) {
-      return InvalidArgument(which + " has " + std::to_string(e.block_table.size()) +
+      return InvalidArgument(which() + " has " + std::to_string(e.block_table.size()) +
                              " blocks, needs " + std::to_string(blocks_needed));
     }
     for (int64_t b = 0; b < blocks_needed; ++b) {
       const int32_t id = e.block_table[static_cast<size_t>(b)];
       if (id < 0 || id >= layout.n_blocks) {
-        return InvalidArgument(which + " names block " + std::to_string(id) + " outside the pool");
+        return InvalidArgument(which() + " names block " + std::to_string(id) +
+                               " outside the pool");
       }
     }
     for (int32_t tok : e.tokens) {
       if (tok < 0 || tok >= hp_.n_vocab) {
-        return InvalidArgument(which + " has token id " + std::to_string(tok) +
+        return InvalidArgument(which() + " has token id " + std::to_string(tok) +
                                " outside the vocabulary of " + std::to_string(hp_.n_vocab));
       }
     }
     if (e.n_logits < 0 || e.n_logits > n) {
-      return InvalidArgument(which + " asks for " + std::to_string(e.n_logits) + " logits rows");
+      return InvalidArgument(which() + " asks for " + std::to_string(e.n_logits) + " logits rows");
     }
     if (n_out + e.n_logits > options_.max_logit_rows) {
       return OutOfRange("batch asks for more than " + std::to_string(options_.max_logit_rows) +

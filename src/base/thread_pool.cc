@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
@@ -9,26 +10,66 @@
 
 namespace cellar {
 namespace {
-// Waiting has three phases: pause-spin (lowest latency when the machine is
-// idle), then sched_yield (lets another runnable thread — e.g. the pool
-// thread being waited for — have the core when the machine is oversubscribed),
-// then (workers only) sleeping on the condition variable.
-constexpr int kPauseSpins = 1 << 12;
-constexpr int kYieldSpins = 1 << 12;
+// Waiting has three phases: pause-spin (lowest latency; decode dispatches a job
+// every few tens of microseconds, with short serial steps in between), then
+// sched_yield (lets another runnable thread — e.g. the pool thread being
+// waited for — have the core when the machine is oversubscribed), then
+// (workers only) sleeping on the condition variable. The phases are timed,
+// not counted: PAUSE takes from a few to ~140 cycles depending on the CPU, and
+// a worker that yields or sleeps between the steps of one token misses jobs
+// whenever other processes want the core (each then runs on fewer threads).
+// Pause phase when the pool has no more threads than the machine has CPUs
+// (covers the serial steps between the jobs of one decode step), and when it
+// has more (then a spinning thread may hold the core the awaited one needs).
+constexpr int64_t kPauseNs = 500'000;
+constexpr int64_t kPauseNsOversubscribed = 10'000;
+constexpr int64_t kYieldNs = 1'000'000;
+// Spins between clock reads.
+constexpr int kSpinsPerClockRead = 64;
 
 constexpr uint64_t kOpen = uint64_t{1} << 31;
 constexpr uint64_t kCountMask = kOpen - 1;
 
-void WaitPhase(int spins) {
-  if (spins < kPauseSpins) {
-    _mm_pause();
-  } else {
-    std::this_thread::yield();
-  }
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
+
+// The phase a waiter is in: call Next() once per failed check of the awaited
+// condition; it pauses or yields, and returns false once both timed phases
+// are over (the caller then sleeps, or keeps yielding).
+class Waiter {
+ public:
+  explicit Waiter(int64_t pause_ns) : pause_ns_(pause_ns) {}
+
+  bool Next() {
+    if (++spins_ % kSpinsPerClockRead == 0) {
+      const int64_t now = NowNs();
+      if (start_ == 0) start_ = now;
+      elapsed_ = now - start_;
+    }
+    if (elapsed_ < pause_ns_) {
+      _mm_pause();
+      return true;
+    }
+    std::this_thread::yield();
+    return elapsed_ < pause_ns_ + kYieldNs;
+  }
+
+ private:
+  const int64_t pause_ns_;
+  int64_t spins_ = 0;
+  int64_t start_ = 0;
+  int64_t elapsed_ = 0;
+};
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(n_threads < 1 ? 1 : n_threads),
+      pause_ns_(static_cast<unsigned>(n_threads_) <= std::thread::hardware_concurrency()
+                    ? kPauseNs
+                    : kPauseNsOversubscribed) {
   workers_.reserve(static_cast<size_t>(n_threads_ - 1));
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
@@ -57,7 +98,7 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
   }
   if (sleepers_.load(std::memory_order_acquire) > 0) wake_.notify_all();
   fn(0, n_threads_);
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) WaitPhase(spins);
+  for (Waiter w(pause_ns_); pending_.load(std::memory_order_acquire) != 0;) w.Next();
   job_ = nullptr;
 }
 
@@ -77,8 +118,8 @@ void ThreadPool::RunOptional(const std::function<void(int, int)>& fn) {
   fn(0, n_threads_);
   // Close the job; wait for the workers that joined it.
   uint64_t s = optional_state_.fetch_and(~kOpen, std::memory_order_acq_rel) & ~kOpen;
-  for (int spins = 0; (s & kCountMask) != 0; ++spins) {
-    WaitPhase(spins);
+  for (Waiter w(pause_ns_); (s & kCountMask) != 0;) {
+    w.Next();
     s = optional_state_.load(std::memory_order_acquire);
   }
   job_ = nullptr;
@@ -96,18 +137,10 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
 void ThreadPool::WorkerLoop(int ith) {
   uint64_t seen = 0;
   for (;;) {
-    int spins = 0;
+    Waiter waiter(pause_ns_);
     uint64_t gen;
     while ((gen = generation_.load(std::memory_order_acquire)) == seen) {
-      ++spins;
-      if (spins < kPauseSpins) {
-        _mm_pause();
-        continue;
-      }
-      if (spins < kPauseSpins + kYieldSpins) {
-        std::this_thread::yield();
-        continue;
-      }
+      if (waiter.Next()) continue;
       std::unique_lock<std::mutex> lock(mu_);
       sleepers_.fetch_add(1, std::memory_order_acq_rel);
       wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });

@@ -1,7 +1,8 @@
 // ThreadPool: a persistent set of compute threads that run one parallel job at
 // a time. The calling thread takes part as thread 0, so ThreadPool(n) starts
-// n-1 workers. Workers spin briefly between jobs (kernels are dispatched many
-// times per token) and then sleep.
+// n-1 workers. Workers spin between jobs (kernels are dispatched many times
+// per token; ~0.5 ms, or ~10 us when the pool has more threads than the
+// machine has CPUs), then yield for ~1 ms, then sleep.
 //
 // Thread-safety: Run() may be called by one thread at a time (the owner, e.g.
 // the engine thread). The job function is called concurrently from every thread.
@@ -52,6 +53,7 @@ class ThreadPool {
   void WorkerLoop(int ith);
 
   const int n_threads_;
+  const int64_t pause_ns_;  // pause-spin phase of a wait
   std::vector<std::thread> workers_;
   const std::function<void(int, int)>* job_ = nullptr;
   // Job counter << 1 | 1 for RunOptional jobs (read by workers in one load).

@@ -132,39 +132,42 @@ Status ForwardPass::Validate(const Batch& batch) {
   out_rows_.clear();
   for (size_t i = 0; i < batch.entries.size(); ++i) {
     const BatchEntry& e = batch.entries[i];
-    const std::string which =
-        "batch entry " + std::to_string(i) + " (sequence " + std::to_string(e.seq_id) + ")";
+    // Built only for an error message: Step() allocates nothing on the normal path.
+    const auto which = [&] {
+      return "batch entry " + std::to_string(i) + " (sequence " + std::to_string(e.seq_id) + ")";
+    };
     const auto n = static_cast<int64_t>(e.tokens.size());
-    if (n == 0) return InvalidArgument(which + " has no tokens");
+    if (n == 0) return InvalidArgument(which() + " has no tokens");
     if (n_tokens + n > options_.max_batch_tokens) {
       return OutOfRange("batch has more than " + std::to_string(options_.max_batch_tokens) +
                         " tokens");
     }
-    if (e.start_pos < 0) return InvalidArgument(which + " has a negative start position");
+    if (e.start_pos < 0) return InvalidArgument(which() + " has a negative start position");
     const int64_t end = e.start_pos + n;
     if (end > options_.max_context) {
-      return OutOfRange(which + " would reach position " + std::to_string(end) +
+      return OutOfRange(which() + " would reach position " + std::to_string(end) +
                         ", past the context size " + std::to_string(options_.max_context));
     }
     const int64_t blocks_needed = (end + layout.block_size - 1) / layout.block_size;
     if (static_cast<int64_t>(e.block_table.size()) < blocks_needed) {
-      return InvalidArgument(which + " has " + std::to_string(e.block_table.size()) +
+      return InvalidArgument(which() + " has " + std::to_string(e.block_table.size()) +
                              " blocks, needs " + std::to_string(blocks_needed));
     }
     for (int64_t b = 0; b < blocks_needed; ++b) {
       const int32_t id = e.block_table[static_cast<size_t>(b)];
       if (id < 0 || id >= layout.n_blocks) {
-        return InvalidArgument(which + " names block " + std::to_string(id) + " outside the pool");
+        return InvalidArgument(which() + " names block " + std::to_string(id) +
+                               " outside the pool");
       }
     }
     for (int32_t tok : e.tokens) {
       if (tok < 0 || tok >= hp_.n_vocab) {
-        return InvalidArgument(which + " has token id " + std::to_string(tok) +
+        return InvalidArgument(which() + " has token id " + std::to_string(tok) +
                                " outside the vocabulary of " + std::to_string(hp_.n_vocab));
       }
     }
     if (e.n_logits < 0 || e.n_logits > n) {
-      return InvalidArgument(which + " asks for " + std::to_string(e.n_logits) + " logits rows");
+      return InvalidArgument(which() + " asks for " + std::to_string(e.n_logits) + " logits rows");
     }
     if (n_out + e.n_logits > options_.max_logit_rows) {
       return OutOfRange("batch asks for more than " + std::to_string(options_.max_logit_rows) +
@@ -341,9 +344,11 @@ Status ForwardPass::Step(const Batch& batch, const StepHooks& hooks) {
     // xb: [T, n_embd] = RMSNorm(x) * attn_norm
     NormRows(x_.data, L.attn_norm, xb_.data, n_tokens);
     // q: [T, n_q], k: [T, n_kv], v: [T, n_kv] = xb W^T + b
-    MatMul(L.wq, xb_.data, n_embd, n_tokens, q_.data, n_q, pool_);
-    MatMul(L.wk, xb_.data, n_embd, n_tokens, k_.data, n_kv, pool_);
-    MatMul(L.wv, xb_.data, n_embd, n_tokens, v_.data, n_kv, pool_);
+    {
+      const MatMulOutput qkv[] = {
+          {&L.wq, q_.data, n_q}, {&L.wk, k_.data, n_kv}, {&L.wv, v_.data, n_kv}};
+      MatMulShared(qkv, xb_.data, n_embd, n_tokens, pool_);
+    }
     AddBias(q_.data, L.bq, n_tokens, n_q);
     AddBias(k_.data, L.bk, n_tokens, n_kv);
     AddBias(v_.data, L.bv, n_tokens, n_kv);
@@ -390,8 +395,10 @@ Status ForwardPass::Step(const Batch& batch, const StepHooks& hooks) {
     // xb: [R, n_embd] = RMSNorm(x) * ffn_norm
     NormRows(x_.data, L.ffn_norm, xb_.data, n_rows);
     // gate, up: [R, n_ff];  gate = silu(gate) * up
-    MatMul(L.ffn_gate, xb_.data, n_embd, n_rows, gate_.data, n_ff, pool_);
-    MatMul(L.ffn_up, xb_.data, n_embd, n_rows, up_.data, n_ff, pool_);
+    {
+      const MatMulOutput gate_up[] = {{&L.ffn_gate, gate_.data, n_ff}, {&L.ffn_up, up_.data, n_ff}};
+      MatMulShared(gate_up, xb_.data, n_embd, n_rows, pool_);
+    }
     ForRows(n_rows, [&](int64_t begin, int64_t end) {
       SwiGlu(gate_.data + begin * n_ff, up_.data + begin * n_ff, gate_.data + begin * n_ff,
              (end - begin) * n_ff);

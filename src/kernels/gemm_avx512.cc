@@ -414,12 +414,23 @@ void GemmRowsImpl(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, i
             for (int64_t r0 = rb0; r0 < rb1; r0 += kMaxR) {
               const int nr = static_cast<int>(std::min<int64_t>(kMaxR, rb1 - r0));
               const uint8_t* wr = wdata + r0 * row_bytes;
+              const bool first = k0 == 0;
               if (w.type == GgmlType::kF32) {
-                ForRT<kTokF, RunF32>(nr, nt, wr, row_bytes, a, t0, k0, k1, k0 == 0, y + r0, ldy);
+                if (stream) {
+                  ForRT<kTokF, RunF32S>(nr, nt, wr, row_bytes, a, t0, k0, k1, first, y + r0, ldy);
+                } else {
+                  ForRT<kTokF, RunF32>(nr, nt, wr, row_bytes, a, t0, k0, k1, first, y + r0, ldy);
+                }
               } else if (w.type == GgmlType::kF16) {
-                ForRT<kTokF, RunF16>(nr, nt, wr, row_bytes, a, t0, k0, k1, k0 == 0, y + r0, ldy);
+                if (stream) {
+                  ForRT<kTokF, RunF16S>(nr, nt, wr, row_bytes, a, t0, k0, k1, first, y + r0, ldy);
+                } else {
+                  ForRT<kTokF, RunF16>(nr, nt, wr, row_bytes, a, t0, k0, k1, first, y + r0, ldy);
+                }
+              } else if (stream) {
+                ForRT<kTokF, RunBF16S>(nr, nt, wr, row_bytes, a, t0, k0, k1, first, y + r0, ldy);
               } else {
-                ForRT<kTokF, RunBF16>(nr, nt, wr, row_bytes, a, t0, k0, k1, k0 == 0, y + r0, ldy);
+                ForRT<kTokF, RunBF16>(nr, nt, wr, row_bytes, a, t0, k0, k1, first, y + r0, ldy);
               }
             }
           }

@@ -16,9 +16,11 @@
 namespace cellar::matmul_internal::avx512 {
 namespace {
 
-template <int T>
-void GemvQ8A(GgmlType type, const uint8_t* wdata, int64_t row_bytes, int64_t n_blocks,
-             const PackedActs& a, int64_t r0, int64_t r1, float* y, int64_t ldy) {
+// `kType` is a template argument so that the block loader's type dispatch
+// folds away in the inner loop.
+template <GgmlType kType, int T>
+void GemvQ8A(const uint8_t* wdata, int64_t row_bytes, int64_t n_blocks, const PackedActs& a,
+             int64_t r0, int64_t r1, float* y, int64_t ldy) {
   const uint8_t* u[T];
   const float* dx[T];
   CELLAR_UNROLL
@@ -27,6 +29,7 @@ void GemvQ8A(GgmlType type, const uint8_t* wdata, int64_t row_bytes, int64_t n_b
     dx[t] = a.d + t * a.d_stride;
   }
   const int64_t n_pairs = n_blocks / 2;
+  const int64_t block_bytes = TraitsOf(kType).type_size;
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = wdata + r * row_bytes;
     __m512 acc[T];
@@ -40,22 +43,21 @@ void GemvQ8A(GgmlType type, const uint8_t* wdata, int64_t row_bytes, int64_t n_b
         const __m512i i = _mm512_dpbusd_epi32(init, _mm512_loadu_si512(u[t] + 64 * s), v);
         const __m512 sc = _mm512_mul_ps(dw, _mm512_loadu_ps(dx[t] + 16 * s));
         acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sc, acc[t]);
-        if (a.c != nullptr) {  // Q5_1: m_w * s_x
+        if constexpr (kType == GgmlType::kQ5_1) {  // m_w * s_x
           acc[t] = _mm512_fmadd_ps(PairMins(m0, m1), _mm512_loadu_ps(a.c + t * a.c_stride + 16 * s),
                                    acc[t]);
         }
       }
     };
-    const int64_t block_bytes = TraitsOf(type).type_size;
     for (int64_t s = 0; s < n_pairs; ++s) {
       _mm_prefetch(reinterpret_cast<const char*>(row + 2 * s * block_bytes) + 512, _MM_HINT_T0);
       float d0, d1, m0 = 0.0f, m1 = 0.0f;
-      const __m512i v = LoadQ8APair(type, row, 2 * s, true, &d0, &d1, &m0, &m1);
+      const __m512i v = LoadQ8APair(kType, row, 2 * s, true, &d0, &d1, &m0, &m1);
       step(s, v, d0, d1, m0, m1);
     }
     if (n_blocks & 1) {
       float d0, d1, m0 = 0.0f, m1 = 0.0f;
-      const __m512i v = LoadQ8APair(type, row, n_blocks - 1, false, &d0, &d1, &m0, &m1);
+      const __m512i v = LoadQ8APair(kType, row, n_blocks - 1, false, &d0, &d1, &m0, &m1);
       step(n_pairs, v, d0, d1, m0, m1);
     }
     CELLAR_UNROLL
@@ -98,10 +100,16 @@ void GemvT(const WeightMatrix& w, const PackedActs& a, int64_t r0, int64_t r1, f
   const auto* wdata = static_cast<const uint8_t*>(w.data);
   switch (w.type) {
     case GgmlType::kQ8_0:
+      GemvQ8A<GgmlType::kQ8_0, T>(wdata, row_bytes, w.cols / 32, a, r0, r1, y, ldy);
+      return;
     case GgmlType::kQ4_0:
+      GemvQ8A<GgmlType::kQ4_0, T>(wdata, row_bytes, w.cols / 32, a, r0, r1, y, ldy);
+      return;
     case GgmlType::kQ5_0:
+      GemvQ8A<GgmlType::kQ5_0, T>(wdata, row_bytes, w.cols / 32, a, r0, r1, y, ldy);
+      return;
     case GgmlType::kQ5_1:
-      GemvQ8A<T>(w.type, wdata, row_bytes, w.cols / 32, a, r0, r1, y, ldy);
+      GemvQ8A<GgmlType::kQ5_1, T>(wdata, row_bytes, w.cols / 32, a, r0, r1, y, ldy);
       return;
     case GgmlType::kQ4_K:
       GemvK<T, BlockQ4K, UnpackQ4K>(wdata, row_bytes, w.cols / 256, a, r0, r1, y, ldy);

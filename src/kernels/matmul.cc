@@ -76,6 +76,21 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_tokens
   MatMulWithIsa(ActiveIsa(), w, x, ldx, n_tokens, y, ldy, pool);
 }
 
+void MatMulSharedWithIsa(IsaLevel isa, std::span<const MatMulOutput> outs, const float* x,
+                         int64_t ldx, int64_t n_tokens, ThreadPool& pool) {
+  if (n_tokens <= 0) return;
+  if (isa == IsaLevel::kAvx512 &&
+      matmul_internal::MatMulSharedAvx512(outs, x, ldx, n_tokens, pool)) {
+    return;
+  }
+  for (const MatMulOutput& o : outs) MatMulWithIsa(isa, *o.w, x, ldx, n_tokens, o.y, o.ldy, pool);
+}
+
+void MatMulShared(std::span<const MatMulOutput> outs, const float* x, int64_t ldx, int64_t n_tokens,
+                  ThreadPool& pool) {
+  MatMulSharedWithIsa(ActiveIsa(), outs, x, ldx, n_tokens, pool);
+}
+
 void MatMulReference(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_tokens, float* y,
                      int64_t ldy, ThreadPool& /*pool*/) {
   const int64_t row_bytes = matmul_internal::RowBytes(w);

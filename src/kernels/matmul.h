@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "base/status.h"
 #include "base/thread_pool.h"
@@ -52,6 +53,24 @@ Status ValidateWeight(const WeightMatrix& w);
 void MatMul(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_tokens, float* y,
             int64_t ldy, ThreadPool& pool);
 
+// One output of MatMulShared: y[t * ldy + r] = sum_c w[r][c] * x[t * ldx + c].
+struct MatMulOutput {
+  const WeightMatrix* w = nullptr;
+  float* y = nullptr;
+  int64_t ldy = 0;
+};
+
+// MatMul for several weights that share one input x (e.g. the Q, K and V
+// projections, or the FFN gate and up): every y equals, bit for bit, what
+// MatMul(*out.w, x, ldx, n_tokens, out.y, out.ldy, pool) gives. For a few
+// tokens (decode) the activations are packed once and the rows of all the
+// weights are spread over the pool in one job, one dispatch and one wait
+// instead of one per weight; otherwise it is one MatMul per output.
+// REQUIRES: every w has the same cols; MatMul's requirements for each output;
+// no y overlaps x or another y.
+void MatMulShared(std::span<const MatMulOutput> outs, const float* x, int64_t ldx, int64_t n_tokens,
+                  ThreadPool& pool);
+
 // The oracle: dequantizes each row with the reference dequantizer and takes
 // its dot product with the f32 activations (accumulated in double), on the
 // calling thread only (`pool` is unused). Slow; for tests.
@@ -62,5 +81,9 @@ void MatMulReference(const WeightMatrix& w, const float* x, int64_t ldx, int64_t
 // REQUIRES: IsaSupported(isa), plus MatMul's requirements.
 void MatMulWithIsa(IsaLevel isa, const WeightMatrix& w, const float* x, int64_t ldx,
                    int64_t n_tokens, float* y, int64_t ldy, ThreadPool& pool);
+
+// MatMulShared at an explicit kernel level, for tests and benchmarks.
+void MatMulSharedWithIsa(IsaLevel isa, std::span<const MatMulOutput> outs, const float* x,
+                         int64_t ldx, int64_t n_tokens, ThreadPool& pool);
 
 }  // namespace cellar

@@ -228,50 +228,110 @@ PackedActs PackActivations(ActLayout layout, const float* x, int64_t ldx, int64_
 
 }  // namespace avx512
 
-void MatMulAvx512(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_tokens, float* y,
-                  int64_t ldy, ThreadPool& pool) {
-  using avx512::PackActivations;
-  PackedActs a;
-  switch (w.type) {
+namespace {
+
+// The activation layout of a weight type at this level; false for the types
+// this level has no kernel for.
+bool LayoutOf(GgmlType type, ActLayout* layout) {
+  switch (type) {
     case GgmlType::kF32:
-      a.layout = ActLayout::kF32;
-      a.n_tokens = n_tokens;
-      a.k = w.cols;
-      a.q = reinterpret_cast<const uint8_t*>(x);
-      a.q_stride = ldx * 4;
-      break;
     case GgmlType::kF16:
-      a = PackActivations(ActLayout::kF32, x, ldx, n_tokens, w.cols, pool);
-      break;
+      *layout = ActLayout::kF32;
+      return true;
     case GgmlType::kBF16:
-      a = PackActivations(ActLayout::kBF16, x, ldx, n_tokens, w.cols, pool);
-      break;
+      *layout = ActLayout::kBF16;
+      return true;
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
     case GgmlType::kQ5_0:
-      a = PackActivations(ActLayout::kQ8A, x, ldx, n_tokens, w.cols, pool);
-      break;
+      *layout = ActLayout::kQ8A;
+      return true;
     case GgmlType::kQ5_1:
-      a = PackActivations(ActLayout::kQ8A1, x, ldx, n_tokens, w.cols, pool);
-      break;
+      *layout = ActLayout::kQ8A1;
+      return true;
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K:
-      a = PackActivations(ActLayout::kQ8K, x, ldx, n_tokens, w.cols, pool);
-      break;
+      *layout = ActLayout::kQ8K;
+      return true;
     default:
-      MatMulScalar(w, x, ldx, n_tokens, y, ldy, pool);
-      return;
+      return false;
   }
-  const bool gemv = n_tokens < 4;
-  // GEMM: one 32-row macro tile per chunk; GEMV: 64 rows per chunk.
-  ParallelChunks(pool, w.rows, gemv ? 64 : 32, [&](int64_t r0, int64_t r1) {
+}
+
+// x as the kernels of `type` read it (type has a layout).
+PackedActs PackFor(GgmlType type, const float* x, int64_t ldx, int64_t n_tokens, int64_t k,
+                   ThreadPool& pool) {
+  ActLayout layout = ActLayout::kF32;
+  LayoutOf(type, &layout);
+  if (type == GgmlType::kF32) {  // F32 weights read x in place
+    PackedActs a;
+    a.layout = ActLayout::kF32;
+    a.n_tokens = n_tokens;
+    a.k = k;
+    a.q = reinterpret_cast<const uint8_t*>(x);
+    a.q_stride = ldx * 4;
+    return a;
+  }
+  return avx512::PackActivations(layout, x, ldx, n_tokens, k, pool);
+}
+
+// GEMV below this many tokens (weights streamed once per row).
+constexpr int64_t kGemvMaxTokens = 3;
+// Rows per work item: GEMM one 32-row macro tile, GEMV 64 rows.
+constexpr int64_t kGemmChunkRows = 32;
+constexpr int64_t kGemvChunkRows = 64;
+
+}  // namespace
+
+void MatMulAvx512(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_tokens, float* y,
+                  int64_t ldy, ThreadPool& pool) {
+  ActLayout layout;
+  if (!LayoutOf(w.type, &layout)) {
+    MatMulScalar(w, x, ldx, n_tokens, y, ldy, pool);
+    return;
+  }
+  const PackedActs a = PackFor(w.type, x, ldx, n_tokens, w.cols, pool);
+  const bool gemv = n_tokens <= kGemvMaxTokens;
+  ParallelChunks(pool, w.rows, gemv ? kGemvChunkRows : kGemmChunkRows, [&](int64_t r0, int64_t r1) {
     if (gemv) {
       avx512::GemvRows(w, a, r0, r1, y, ldy);
     } else {
       avx512::GemmRows(w, a, r0, r1, y, ldy);
     }
   });
+}
+
+bool MatMulSharedAvx512(std::span<const MatMulOutput> outs, const float* x, int64_t ldx,
+                        int64_t n_tokens, ThreadPool& pool) {
+  constexpr size_t kMaxOutputs = 8;
+  if (n_tokens > kGemvMaxTokens || outs.size() < 2 || outs.size() > kMaxOutputs) return false;
+  const WeightMatrix& w0 = *outs[0].w;
+  ActLayout layout0;
+  if (!LayoutOf(w0.type, &layout0)) return false;
+  // Chunks of output i are [first[i], first[i + 1]) of one combined range.
+  int64_t first[kMaxOutputs + 1] = {0};
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const WeightMatrix& w = *outs[i].w;
+    ActLayout layout;
+    if (!LayoutOf(w.type, &layout) || layout != layout0 || w.cols != w0.cols) return false;
+    // F32 reads x in place, F16 an f16-rounded copy: same layout, different values.
+    if ((w.type == GgmlType::kF32) != (w0.type == GgmlType::kF32)) return false;
+    first[i + 1] = first[i] + (w.rows + kGemvChunkRows - 1) / kGemvChunkRows;
+  }
+  const PackedActs a = PackFor(w0.type, x, ldx, n_tokens, w0.cols, pool);
+  const size_t n_outs = outs.size();
+  ParallelChunks(pool, first[n_outs], 1, [&](int64_t c0, int64_t c1) {
+    size_t i = 0;
+    for (int64_t c = c0; c < c1; ++c) {
+      while (c >= first[i + 1]) ++i;
+      const MatMulOutput& o = outs[i];
+      const int64_t r0 = (c - first[i]) * kGemvChunkRows;
+      const int64_t r1 = r0 + kGemvChunkRows < o.w->rows ? r0 + kGemvChunkRows : o.w->rows;
+      avx512::GemvRows(*o.w, a, r0, r1, o.y, o.ldy);
+    }
+  });
+  return true;
 }
 
 }  // namespace cellar::matmul_internal

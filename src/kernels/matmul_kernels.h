@@ -23,6 +23,12 @@ void MatMulAvx2(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_to
 void MatMulAvx512(const WeightMatrix& w, const float* x, int64_t ldx, int64_t n_tokens, float* y,
                   int64_t ldy, ThreadPool& pool);
 
+// MatMulShared at the AVX-512 level when it can do better than one MatMul per
+// output (few tokens, weights whose activations pack alike): computes every
+// output and returns true. Otherwise does nothing and returns false.
+bool MatMulSharedAvx512(std::span<const MatMulOutput> outs, const float* x, int64_t ldx,
+                        int64_t n_tokens, ThreadPool& pool);
+
 // Bytes of one weight row.
 inline int64_t RowBytes(const WeightMatrix& w) { return *GgmlRowBytes(w.type, w.cols); }
 

@@ -255,6 +255,60 @@ TEST(MatMulTest, ThreadCountsAgreeExactly) {
   }
 }
 
+// MatMulShared gives, bit for bit, what one MatMul per output gives: at every
+// level, 1 and 2 threads, GEMV and GEMM token counts, outputs of one type and
+// of mixed types (Q4_K_M mixes Q4_K and Q6_K; F32 and F16 pack differently).
+TEST(MatMulTest, SharedEqualsSeparateExactly) {
+  ThreadPool pool1(1), pool2(2);
+  const std::vector<std::vector<GgmlType>> groups = {
+      {GgmlType::kQ8_0, GgmlType::kQ8_0, GgmlType::kQ8_0},
+      {GgmlType::kQ4_K, GgmlType::kQ4_K, GgmlType::kQ6_K},
+      {GgmlType::kQ4_K, GgmlType::kQ5_K},
+      {GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ8_0},
+      {GgmlType::kQ5_1, GgmlType::kQ5_1},
+      {GgmlType::kF16, GgmlType::kF16, GgmlType::kF16},
+      {GgmlType::kBF16, GgmlType::kBF16},
+      {GgmlType::kF32, GgmlType::kF16},
+      {GgmlType::kQ8_0, GgmlType::kQ4_K},
+  };
+  const int64_t cols = 512;
+  const int64_t rows[] = {200, 37, 64, 1};  // several 64-row chunks, tails, one row
+  for (const auto& types : groups) {
+    std::vector<TestWeights> tws;
+    for (size_t i = 0; i < types.size(); ++i) {
+      tws.push_back(MakeWeights(types[i], rows[i % 4], cols, 0, static_cast<uint32_t>(11 + i)));
+    }
+    for (int64_t n_tokens : {1, 2, 3, 5, 40}) {
+      const int64_t ldx = cols + 5;
+      const auto x = MakeActs(n_tokens, ldx, 12);
+      for (IsaLevel isa : SupportedLevels()) {
+        for (ThreadPool* pool : {&pool1, &pool2}) {
+          SCOPED_TRACE(std::string(GgmlTypeName(types[0])) + "+" +
+                       std::string(GgmlTypeName(types[1])) + " " + std::string(IsaName(isa)) +
+                       " tokens=" + std::to_string(n_tokens) +
+                       " threads=" + std::to_string(pool->size()));
+          std::vector<std::vector<float>> y_sep, y_shared;
+          std::vector<MatMulOutput> outs;
+          for (const TestWeights& tw : tws) {
+            const int64_t ldy = tw.w.rows + 3;
+            const size_t n = static_cast<size_t>(n_tokens * ldy);
+            y_sep.emplace_back(n, -7.0f);
+            y_shared.emplace_back(n, -7.0f);
+            MatMulWithIsa(isa, tw.w, x.data(), ldx, n_tokens, y_sep.back().data(), ldy, *pool);
+          }
+          for (size_t i = 0; i < tws.size(); ++i) {
+            outs.push_back({&tws[i].w, y_shared[i].data(), tws[i].w.rows + 3});
+          }
+          MatMulSharedWithIsa(isa, outs, x.data(), ldx, n_tokens, *pool);
+          for (size_t i = 0; i < tws.size(); ++i) {
+            ASSERT_EQ(y_shared[i], y_sep[i]) << "output " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(MatMulTest, ValidateWeight) {
   uint8_t buf[64] = {};
   EXPECT_TRUE(ValidateWeight({GgmlType::kQ8_0, 1, 32, buf}).ok());

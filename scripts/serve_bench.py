@@ -154,18 +154,18 @@ def wait_ready(port, proc, timeout=300):
     raise RuntimeError("server not ready")
 
 
-def bench(name, cmd, port, args):
+def bench(name, cmd, port, args, only_ttft_load=False):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port, proc)
         ttft(port, 16, 0, 0)  # warm up
         out = {}
-        for n in args.streams:
+        for n in ([] if only_ttft_load else args.streams):
             runs = [decode_throughput(port, n, args.gen) for _ in range(args.repeat)]
             out[f"decode_{n}"] = runs
             print(f"{name}: {n} stream(s): {' '.join(f'{r:.1f}' for r in runs)} tok/s",
                   flush=True)
-        for bgn in (0, 4):
+        for bgn in ((4,) if only_ttft_load else (0, 4)):
             runs = [ttft(port, args.ttft_prompt, bgn, args.bg_gen) for _ in range(args.repeat)]
             out[f"ttft_{bgn}"] = [r[0] for r in runs]
             out[f"waited_{bgn}"] = sum(r[1] for r in runs)
@@ -196,6 +196,9 @@ def main():
                    help="tokens per background stream of the TTFT-under-load probe")
     p.add_argument("--llama-parallel", type=int, default=4,
                    help="llama-server --parallel (slots; context 2048 tokens each)")
+    p.add_argument("--llama-ttft-parallel", type=int, default=0,
+                   help="also measure llama-server's TTFT under load with this many slots "
+                        "(e.g. 5: the probe gets a free slot); 0: no")
     p.add_argument("--token-ids", type=int, nargs=2, default=list(TOKEN_IDS),
                    help="random prompt ids are drawn from [A, B) (a small vocabulary: 3 512)")
     args = p.parse_args()
@@ -213,6 +216,14 @@ def main():
     for name, cmd, port in servers:
         print(f"{name}: {' '.join(cmd)}", flush=True)
         results[name] = bench(name, cmd, port, args)
+    extra = None
+    if args.llama_ttft_parallel:
+        n = args.llama_ttft_parallel
+        cmd = [args.llama_server, "-m", args.model, "-t", t, "-tb", t, "--parallel", str(n),
+               "-c", str(2048 * n), "--port", str(args.port + 2), "--host", "127.0.0.1"]
+        name = f"llama.cpp --parallel {n}"
+        print(f"{name}: {' '.join(cmd)}", flush=True)
+        extra = (name, bench(name, cmd, args.port + 2, args, only_ttft_load=True))
     print("\n| metric | llama.cpp | cellar | cellar / llama.cpp |\n|---|---|---|---|")
     for key in results["cellar"]:
         if key.startswith("waited"):
@@ -226,6 +237,13 @@ def main():
             label += "".join(f" ({n}: {results[n][w]}/{args.repeat} waited for a slot)"
                              for n in results if results[n][w])
         print(f"| {label} | {a:.2f} | {b:.2f} | {b / a:.2f} |")
+        if extra is not None and key in extra[1]:
+            c = statistics.median(extra[1][key])
+            w = extra[1][key.replace("ttft", "waited")]
+            print(f"| same, llama.cpp as `{extra[0]}`" + (f" ({w}/{args.repeat} waited for a slot)" if w else "")
+                  + f" | {c:.2f} | {b:.2f} | {b / c:.2f} |")
+    if extra is not None:
+        results[extra[0]] = extra[1]
     json.dump(results, sys.stderr)
     print(file=sys.stderr)
 

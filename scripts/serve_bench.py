@@ -10,7 +10,10 @@ streaming and greedy sampling:
     prompt; throughput = sum(tokens after the first) / (last token of any
     stream - first token of any stream);
   * TTFT of a 512-token prompt on an idle server, and while 4 streams decode
-    (it arrives once all 4 have produced tokens for a second).
+    (it arrives once all 4 have produced tokens for a second). The background
+    streams generate at most --bg-gen tokens, so a server with fixed slots
+    (llama-server --parallel 4: all four taken) still serves the probe once a
+    slot frees; such a probe is reported as having waited for a slot.
 
 Prompts are token-id lists (exact lengths; random ids, different per request,
 so neither server's prefix cache helps). Standard library only.
@@ -30,10 +33,11 @@ import threading
 import time
 
 rng = random.Random(1234)
+TOKEN_IDS = [300, 31000]  # range of the random prompt ids (--token-ids)
 
 
 def random_prompt(n):
-    return [1] + [rng.randrange(300, 31000) for _ in range(n - 1)]
+    return [1] + [rng.randrange(*TOKEN_IDS) for _ in range(n - 1)]
 
 
 class Stream:
@@ -41,7 +45,7 @@ class Stream:
 
     def __init__(self, port, prompt, max_tokens):
         self.port, self.prompt, self.max_tokens = port, prompt, max_tokens
-        self.t_send = self.t_first = self.t_last = None
+        self.t_send = self.t_first = self.t_last = self.t_done = None
         self.n_chunks = 0
         self.error = None
         self.conn = None
@@ -72,6 +76,7 @@ class Stream:
                         self.t_first = now
                     self.t_last = now
                     self.n_chunks += 1
+            self.t_done = time.monotonic()
         except Exception as e:  # closed by close() or a failure
             if self.error is None:
                 self.error = repr(e)
@@ -103,9 +108,12 @@ def decode_throughput(port, n_streams, gen):
     return n_streams * (gen - 1) / (last - first)
 
 
-def ttft(port, prompt_len, background):
-    """TTFT of a prompt_len-token prompt while `background` streams decode."""
-    bg = [Stream(port, random_prompt(8), 100000) for _ in range(background)]
+def ttft(port, prompt_len, background, bg_gen):
+    """TTFT of a prompt_len-token prompt while `background` streams decode.
+
+    Returns (seconds, waited): waited is True when the probe's first token came
+    after a background stream had ended (it waited for a free slot)."""
+    bg = [Stream(port, random_prompt(8), bg_gen) for _ in range(background)]
     bg_threads = run_streams(bg)
     deadline = time.monotonic() + 600
     while background and not all(s.t_first for s in bg):
@@ -116,13 +124,18 @@ def ttft(port, prompt_len, background):
         time.sleep(1.0)
     probe = Stream(port, random_prompt(prompt_len), 2)
     probe.run()
+    if any(s.t_done is not None and s.t_done < probe.t_send for s in bg):
+        raise RuntimeError("a background stream ended before the probe: raise --bg-gen")
+    # A background stream ended while the probe waited for its first token.
+    waited = probe.t_first is not None and any(
+        s.t_done is not None and s.t_done < probe.t_first for s in bg)
     for s in bg:
         s.close()
     for t in bg_threads:
         t.join()
     if probe.error or probe.t_first is None:
         raise RuntimeError(f"probe failed: {probe.error}")
-    return probe.t_first - probe.t_send
+    return probe.t_first - probe.t_send, waited
 
 
 def wait_ready(port, proc, timeout=300):
@@ -141,22 +154,24 @@ def wait_ready(port, proc, timeout=300):
     raise RuntimeError("server not ready")
 
 
-def bench(name, cmd, port, args):
+def bench(name, cmd, port, args, only_ttft_load=False):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port, proc)
-        ttft(port, 16, 0)  # warm up
+        ttft(port, 16, 0, 0)  # warm up
         out = {}
-        for n in args.streams:
+        for n in ([] if only_ttft_load else args.streams):
             runs = [decode_throughput(port, n, args.gen) for _ in range(args.repeat)]
             out[f"decode_{n}"] = runs
             print(f"{name}: {n} stream(s): {' '.join(f'{r:.1f}' for r in runs)} tok/s",
                   flush=True)
-        for bgn in (0, 4):
-            runs = [ttft(port, args.ttft_prompt, bgn) for _ in range(args.repeat)]
-            out[f"ttft_{bgn}"] = runs
+        for bgn in ((4,) if only_ttft_load else (0, 4)):
+            runs = [ttft(port, args.ttft_prompt, bgn, args.bg_gen) for _ in range(args.repeat)]
+            out[f"ttft_{bgn}"] = [r[0] for r in runs]
+            out[f"waited_{bgn}"] = sum(r[1] for r in runs)
             print(f"{name}: TTFT {args.ttft_prompt} tokens, {bgn} streams decoding: "
-                  f"{' '.join(f'{r:.2f}' for r in runs)} s", flush=True)
+                  f"{' '.join(f'{r[0]:.2f}' + (' (waited for a slot)' if r[1] else '') for r in runs)} s",
+                  flush=True)
         return out
     finally:
         proc.terminate()
@@ -177,25 +192,58 @@ def main():
     p.add_argument("--streams", type=int, nargs="+", default=[1, 4, 8])
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--port", type=int, default=18500)
+    p.add_argument("--bg-gen", type=int, default=128,
+                   help="tokens per background stream of the TTFT-under-load probe")
+    p.add_argument("--llama-parallel", type=int, default=4,
+                   help="llama-server --parallel (slots; context 2048 tokens each)")
+    p.add_argument("--llama-ttft-parallel", type=int, default=0,
+                   help="also measure llama-server's TTFT under load with this many slots "
+                        "(e.g. 5: the probe gets a free slot); 0: no")
+    p.add_argument("--token-ids", type=int, nargs=2, default=list(TOKEN_IDS),
+                   help="random prompt ids are drawn from [A, B) (a small vocabulary: 3 512)")
     args = p.parse_args()
+    TOKEN_IDS[:] = args.token_ids
     t = str(args.threads)
     servers = [
         ("llama.cpp", [args.llama_server, "-m", args.model, "-t", t, "-tb", t,
-                       "--parallel", "4", "-c", "8192", "--port", str(args.port),
+                       "--parallel", str(args.llama_parallel),
+                       "-c", str(2048 * args.llama_parallel), "--port", str(args.port),
                        "--host", "127.0.0.1"], args.port),
         ("cellar", [args.cellar, "serve", "-m", args.model, "-t", t,
                     "--port", str(args.port + 1)], args.port + 1),
     ]
     results = {}
     for name, cmd, port in servers:
+        print(f"{name}: {' '.join(cmd)}", flush=True)
         results[name] = bench(name, cmd, port, args)
+    extra = None
+    if args.llama_ttft_parallel:
+        n = args.llama_ttft_parallel
+        cmd = [args.llama_server, "-m", args.model, "-t", t, "-tb", t, "--parallel", str(n),
+               "-c", str(2048 * n), "--port", str(args.port + 2), "--host", "127.0.0.1"]
+        name = f"llama.cpp --parallel {n}"
+        print(f"{name}: {' '.join(cmd)}", flush=True)
+        extra = (name, bench(name, cmd, args.port + 2, args, only_ttft_load=True))
     print("\n| metric | llama.cpp | cellar | cellar / llama.cpp |\n|---|---|---|---|")
     for key in results["cellar"]:
+        if key.startswith("waited"):
+            continue
         a = statistics.median(results["llama.cpp"][key])
         b = statistics.median(results["cellar"][key])
         label = (f"decode tok/s, {key.split('_')[1]} stream(s)" if key.startswith("decode")
                  else f"TTFT s, {args.ttft_prompt}-token prompt, {key.split('_')[1]} streams decoding")
+        if key.startswith("ttft"):
+            w = key.replace("ttft", "waited")
+            label += "".join(f" ({n}: {results[n][w]}/{args.repeat} waited for a slot)"
+                             for n in results if results[n][w])
         print(f"| {label} | {a:.2f} | {b:.2f} | {b / a:.2f} |")
+        if extra is not None and key in extra[1]:
+            c = statistics.median(extra[1][key])
+            w = extra[1][key.replace("ttft", "waited")]
+            print(f"| same, llama.cpp as `{extra[0]}`" + (f" ({w}/{args.repeat} waited for a slot)" if w else "")
+                  + f" | {c:.2f} | {b:.2f} | {b / c:.2f} |")
+    if extra is not None:
+        results[extra[0]] = extra[1]
     json.dump(results, sys.stderr)
     print(file=sys.stderr)
 

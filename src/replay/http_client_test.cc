@@ -131,6 +131,22 @@ TEST(ChatClient, StreamWithoutDoneButWithUsageIsAccepted) {
   EXPECT_TRUE(rec.ok()) << rec.error;
 }
 
+TEST(ChatClient, ReconnectsWhenTheServerClosedAnIdleConnection) {
+  FakeServerOptions fo;
+  fo.keep_alive_timeout_s = 1;  // the server drops idle connections after 1 s
+  FakeOpenAiServer server(fo);
+  ASSERT_TRUE(server.ok());
+  auto client = Client(server.url());
+  for (int i = 0; i < 3; ++i) {
+    RequestRecord rec;
+    client->Send(Body(), &rec);
+    EXPECT_TRUE(rec.ok()) << "request " << i << ": " << rec.error;
+    EXPECT_EQ(rec.http_status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1600));  // past the keep-alive
+  }
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
 TEST(ChatClient, ConnectionRefusedIsAnError) {
   int port = 0;
   {

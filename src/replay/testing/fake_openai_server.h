@@ -49,6 +49,7 @@ struct FakeServerOptions {
   // show up with 0 (enough to test scraping and diffs).
   std::vector<std::string> tiers = {"pool", "dram", "disk"};
   double chars_per_token = 4.0;
+  int keep_alive_timeout_s = 2;  // idle keep-alive connections are closed after this
 };
 
 struct ReceivedRequest {
@@ -63,7 +64,7 @@ class FakeOpenAiServer {
   explicit FakeOpenAiServer(FakeServerOptions o = {}) : opts_(std::move(o)) {
     svr_.new_task_queue = [] { return new httplib::ThreadPool(64); };
     svr_.set_keep_alive_max_count(100000);
-    svr_.set_keep_alive_timeout(2);
+    svr_.set_keep_alive_timeout(opts_.keep_alive_timeout_s);
     svr_.set_tcp_nodelay(true);
     // Debian's libcpp-httplib listens with a backlog of 5: a burst of new sessions
     // overflows it and their SYNs are retried after 1 s, which would show up as 1 s

@@ -23,12 +23,15 @@ so neither server's prefix cache helps). Standard library only.
       --llama-server /work/ext/llama.cpp/build/bin/llama-server --threads 2
 """
 import argparse
+import atexit
 import http.client
 import json
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -204,12 +207,17 @@ def main():
     args = p.parse_args()
     TOKEN_IDS[:] = args.token_ids
     t = str(args.threads)
+    store_dir = tempfile.mkdtemp(prefix="serve-bench-store-")
+    atexit.register(shutil.rmtree, store_dir, True)
     servers = [
         ("llama.cpp", [args.llama_server, "-m", args.model, "-t", t, "-tb", t,
                        "--parallel", str(args.llama_parallel),
                        "-c", str(2048 * args.llama_parallel), "--port", str(args.port),
                        "--host", "127.0.0.1"], args.port),
+        # A fresh, empty store directory: the prompts repeat from run to run
+        # (seeded), and a store kept from an earlier run would serve them.
         ("cellar", [args.cellar, "serve", "-m", args.model, "-t", t,
+                    "--store-dir", store_dir,
                     "--port", str(args.port + 1)], args.port + 1),
     ]
     results = {}

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/testing/shared_data.h"
+#include "cli/testing/serve_process.h"
 #include "server/testing/prometheus_check.h"
 #include "server/testing/raw_http_client.h"
 
@@ -33,100 +34,16 @@ namespace {
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
-// A `cellar serve` child process on a free port.
-class ServerProcess {
+// --no-store: these tests pin the pool's prefix cache (tests of the store run
+// it with a temporary --store-dir).
+class ServerProcess : public testing::ServeProcess {
  public:
-  ~ServerProcess() { Kill(); }
-
-  // Starts `cellar serve --port 0 <args>` (in `cwd` when given) and waits for
-  // its "serving ... on http://host:port" line. False if it exits first.
   bool Start(const std::vector<std::string>& args, const std::string& binary = CELLAR_BINARY,
              const std::string& cwd = "") {
-    int out[2];
-    if (pipe(out) != 0) return false;
-    log_ =
-        std::filesystem::temp_directory_path() / ("cellar_serve_test_" + std::to_string(getpid()) +
-                                                  "_" + std::to_string(counter_++) + ".log");
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      FILE* err = std::fopen(log_.c_str(), "w");
-      if (err != nullptr) dup2(fileno(err), STDERR_FILENO);
-      close(out[0]);
-      if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
-      // --no-store: these tests pin the pool's prefix cache (tests of the store
-      // run it with a temporary --store-dir).
-      std::vector<std::string> argv_s = {binary,   "serve",     "--port",    "0",
-                                         "--host", "127.0.0.1", "--no-store"};
-      argv_s.insert(argv_s.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& s : argv_s) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    out_ = fdopen(out[0], "r");
-    char line[1024];
-    while (std::fgets(line, sizeof(line), out_) != nullptr) {
-      stdout_ += line;
-      const std::string l = line;
-      const size_t at = l.find(" on http://");
-      if (at != std::string::npos) {
-        const size_t colon = l.find(':', at + 11);
-        if (colon != std::string::npos) port_ = std::atoi(l.c_str() + colon + 1);
-        if (port_ > 0) return true;
-      }
-    }
-    return false;  // exited before serving
+    std::vector<std::string> all = {"--no-store"};
+    all.insert(all.end(), args.begin(), args.end());
+    return ServeProcess::Start(binary, all, cwd);
   }
-
-  int port() const { return port_; }
-  bool running() const { return pid_ > 0; }
-  const std::string& stdout_text() const { return stdout_; }
-  std::string log() const { return testing::ReadFileToString(log_); }
-
-  // Sends `sig` and waits for the exit; returns the exit code (-1: killed by a signal).
-  int Signal(int sig, std::chrono::seconds timeout = 60s) {
-    if (pid_ <= 0) return -1;
-    kill(pid_, sig);
-    return Wait(timeout);
-  }
-  int Wait(std::chrono::seconds timeout = 60s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const pid_t r = waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        pid_ = -1;
-        if (out_ != nullptr) std::fclose(out_);
-        out_ = nullptr;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    Kill();
-    return -2;  // timed out
-  }
-  void Kill() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (out_ != nullptr) std::fclose(out_);
-    out_ = nullptr;
-    std::error_code ec;
-    if (!log_.empty()) std::filesystem::remove(log_, ec);
-  }
-
- private:
-  static inline int counter_ = 0;
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  int port_ = 0;
-  std::string stdout_;
-  std::filesystem::path log_;
 };
 
 class ServeTest : public ::testing::Test {

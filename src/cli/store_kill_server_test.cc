@@ -24,6 +24,7 @@
 
 #include "base/testing/fault_env.h"
 #include "base/testing/shared_data.h"
+#include "cli/testing/serve_process.h"
 
 namespace cellar {
 namespace {
@@ -32,61 +33,11 @@ using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
 // A `cellar serve` child process on a free port.
-class Server {
+class Server : public testing::ServeProcess {
  public:
-  ~Server() { Kill(); }
-
   bool Start(const std::vector<std::string>& args) {
-    int out[2];
-    if (pipe(out) != 0) return false;
-    log_ = std::filesystem::temp_directory_path() /
-           ("cellar_store_kill_" + std::to_string(getpid()) + "_" + std::to_string(n_++) + ".log");
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      if (FILE* err = std::fopen(log_.c_str(), "w"); err != nullptr) dup2(fileno(err), 2);
-      close(out[0]);
-      std::vector<std::string> argv_s = {CELLAR_BINARY, "serve",  "--port",
-                                         "0",           "--host", "127.0.0.1"};
-      argv_s.insert(argv_s.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& s : argv_s) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      execv(CELLAR_BINARY, argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    out_ = fdopen(out[0], "r");
-    char line[1024];
-    while (std::fgets(line, sizeof(line), out_) != nullptr) {
-      const std::string l = line;
-      const size_t at = l.find(" on http://");
-      if (at == std::string::npos) continue;
-      const size_t colon = l.find(':', at + 11);
-      if (colon != std::string::npos) port_ = std::atoi(l.c_str() + colon + 1);
-      if (port_ > 0) return true;
-    }
-    return false;
+    return ServeProcess::Start(CELLAR_BINARY, args);
   }
-  void Kill() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
-    if (out_ != nullptr) std::fclose(out_);
-    out_ = nullptr;
-  }
-  pid_t pid() const { return pid_; }
-  int port() const { return port_; }
-  std::string log() const { return testing::ReadFileToString(log_); }
-
- private:
-  static inline int n_ = 0;
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  int port_ = 0;
-  std::filesystem::path log_;
 };
 
 struct Completion {

@@ -155,6 +155,18 @@ void ChatClient::Send(const std::string& body, RequestRecord* rec) {
   httplib::Error err = httplib::Error::Success;
   bool sent = false;
   if (!cancelled_.load(std::memory_order_acquire)) sent = cli_->send(req, res, err);
+  // A kept-alive connection the server has closed since the last response fails at
+  // once, before any response byte: send again once on a fresh connection, as HTTP
+  // clients do for a stale connection (llama-server closes its streams this way).
+  if (!sent && reused_connection_ && rec->http_status == 0 && !timed_out &&
+      stream_error.empty() && (err == httplib::Error::Read || err == httplib::Error::Write) &&
+      !cancelled_.load(std::memory_order_acquire)) {
+    ++rec->reconnects;
+    res = httplib::Response();
+    err = httplib::Error::Success;
+    sent = cli_->send(req, res, err);
+  }
+  reused_connection_ = sent;
   const double t_end = Now();
   rec->e2e_s = t_end - t_send;
 

@@ -66,6 +66,7 @@ class ChatClient {
   BaseUrl base_;
   std::unique_ptr<httplib::Client> cli_;
   std::atomic<bool> cancelled_{false};
+  bool reused_connection_ = false;  // the last request got a response on this connection
 };
 
 // GET <url><path>; the body when the status is 200, else an error.

@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <thread>
 
 #include "replay/replayer.h"
@@ -145,6 +151,97 @@ TEST(ChatClient, ReconnectsWhenTheServerClosedAnIdleConnection) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1600));  // past the keep-alive
   }
   EXPECT_EQ(server.requests().size(), 3u);
+}
+
+// A raw HTTP/1.1 server that answers the first request of each connection with a
+// keep-alive SSE response, then reads the next request on that connection and
+// closes it without a byte of answer: a stale kept-alive connection, as
+// llama-server's streams leave them.
+class OneAnswerPerConnectionServer {
+ public:
+  OneAnswerPerConnectionServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, 8) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~OneAnswerPerConnectionServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int requests_read() const { return requests_read_; }
+  int connections() const { return connections_; }
+
+ private:
+  // Reads one request (headers and Content-Length body); false on EOF.
+  static bool ReadRequest(int c) {
+    std::string in;
+    char buf[4096];
+    size_t body_at = std::string::npos;
+    size_t want = 0;
+    while (body_at == std::string::npos || in.size() < body_at + want) {
+      const ssize_t n = ::recv(c, buf, sizeof(buf), 0);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<size_t>(n));
+      if (body_at == std::string::npos && (body_at = in.find("\r\n\r\n")) != std::string::npos) {
+        body_at += 4;
+        const size_t cl = in.find("Content-Length: ");
+        if (cl != std::string::npos) want = std::stoul(in.substr(cl + 16));
+      }
+    }
+    return true;
+  }
+  void Serve() {
+    const std::string body =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n"
+        "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n\n"
+        "data: [DONE]\n\n";
+    const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                                 "Connection: keep-alive\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\n\r\n" + body;
+    while (!stop_) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      ++connections_;
+      if (ReadRequest(c)) {
+        ++requests_read_;
+        (void)!::send(c, response.data(), response.size(), MSG_NOSIGNAL);
+        if (ReadRequest(c)) ++requests_read_;  // the stale one: closed unanswered
+      }
+      ::close(c);
+    }
+  }
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_read_{0};
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+TEST(ChatClient, SendsAgainOnceWhenAKeptAliveConnectionWasClosedUnanswered) {
+  OneAnswerPerConnectionServer server;
+  auto client = Client(server.url());
+  for (int i = 0; i < 3; ++i) {
+    RequestRecord rec;
+    client->Send(Body(), &rec);
+    EXPECT_TRUE(rec.ok()) << "request " << i << ": " << rec.error;
+    EXPECT_EQ(rec.completion_tokens, 1);
+    EXPECT_EQ(rec.reconnects, i == 0 ? 0 : 1) << "request " << i;
+  }
+  // Request 0 on connection 1; 1 and 2 each first on the stale connection, then anew.
+  EXPECT_EQ(server.connections(), 3);
+  EXPECT_EQ(server.requests_read(), 5);
 }
 
 TEST(ChatClient, ConnectionRefusedIsAnError) {

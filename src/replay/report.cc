@@ -44,7 +44,8 @@ nlohmann::json RecordJson(const RequestRecord& r) {
                       {"cancelled", r.cancelled},
                       {"finish_reason", r.finish_reason},
                       {"content_chunks", r.content_chunks},
-                      {"output_chars", r.output_chars}};
+                      {"output_chars", r.output_chars},
+                      {"reconnects", r.reconnects}};
   const auto opt = [](int64_t v) { return v < 0 ? nlohmann::json() : nlohmann::json(v); };
   j["prompt_tokens"] = opt(r.prompt_tokens);
   j["completion_tokens"] = opt(r.completion_tokens);

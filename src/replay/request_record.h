@@ -35,6 +35,7 @@ struct RequestRecord {
   int64_t cached_tokens = -1;
   int64_t content_chunks = 0;
   int64_t output_chars = 0;
+  int reconnects = 0;  // sent again on a fresh connection after a stale kept-alive one
 
   bool ok() const { return !cancelled && error.empty() && http_status == 200; }
 };

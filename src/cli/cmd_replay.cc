@@ -217,6 +217,11 @@ void RegisterReplayCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0))
       ->group("Tier sizing");
+  cmd->add_option("--pool-requests", o->pool_requests,
+                  "Running requests (of the largest conversation) the suggested pool holds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20))
+      ->group("Tier sizing");
   cmd->add_flag("--auto-size", o->auto_size,
                 "--compare: add the suggested --kv-mem/--store-dram/--store-disk to the serve args")
       ->group("Tier sizing");

@@ -58,10 +58,10 @@ WorkloadKv EstimateWorkloadKv(const Workload& w, int64_t bytes_per_token, double
   return kv;
 }
 
-TierSizes SuggestTierSizes(const WorkloadKv& kv, int concurrency, double dram_fraction) {
+TierSizes SuggestTierSizes(const WorkloadKv& kv, int pool_requests, double dram_fraction) {
   TierSizes t;
-  t.kv_mem =
-      RoundUpMiB(1.25 * std::max(concurrency, 1) * static_cast<double>(kv.max_conversation_bytes));
+  t.pool_requests = std::max(pool_requests, 1);
+  t.kv_mem = RoundUpMiB(1.25 * t.pool_requests * static_cast<double>(kv.max_conversation_bytes));
   t.store_dram = RoundUpMiB(dram_fraction * static_cast<double>(kv.total_bytes));
   t.store_disk = RoundUpMiB(2.0 * static_cast<double>(kv.total_bytes));
   t.dram_fraction = dram_fraction;
@@ -128,13 +128,13 @@ std::string DescribeSizing(const WorkloadKv& kv, const TierSizes& t) {
       fmt::format("  total KV {} ({} bytes), largest conversation {}\n", FormatSize(kv.total_bytes),
                   kv.total_bytes, FormatSize(kv.max_conversation_bytes));
   s += fmt::format(
-      "suggested tiers (pool = 1.25 x concurrency x largest; DRAM = {:.0f}% of total; "
+      "suggested tiers (pool = 1.25 x {} running x largest; DRAM = {:.0f}% of total; "
       "disk = 2 x total):\n  --kv-mem {} --store-dram {} --store-disk {}\n",
-      t.dram_fraction * 100, FormatSize(t.kv_mem), FormatSize(t.store_dram),
+      t.pool_requests, t.dram_fraction * 100, FormatSize(t.kv_mem), FormatSize(t.store_dram),
       FormatSize(t.store_disk));
   if (t.kv_mem >= t.store_dram) {
     s += "  warning: the pool is as large as DRAM: hits will come from the pool, not the store;\n"
-         "  use more conversations or a lower concurrency\n";
+         "  use more conversations or a lower --pool-requests\n";
   }
   return s;
 }

@@ -55,12 +55,14 @@ struct TierSizes {
   int64_t store_dram = 0;    // --store-dram
   int64_t store_disk = 0;    // --store-disk
   double dram_fraction = 0;  // the fraction of the total KV that DRAM holds
+  int pool_requests = 0;     // running requests (largest conversations) the pool holds
 };
 
-// The sizing rule (docs/BENCHMARKS.md): pool = 1.25 * concurrency * the largest
-// conversation; DRAM = dram_fraction * the total; disk = 2 * the total; each rounded
-// up to a whole MiB.
-TierSizes SuggestTierSizes(const WorkloadKv& kv, int concurrency, double dram_fraction = 0.25);
+// The sizing rule (docs/BENCHMARKS.md): the working pool holds the running requests,
+// not the conversations: pool = 1.25 * pool_requests * the largest conversation;
+// DRAM = dram_fraction * the total; disk = 2 * the total; each rounded up to a
+// whole MiB.
+TierSizes SuggestTierSizes(const WorkloadKv& kv, int pool_requests, double dram_fraction = 0.25);
 
 // Byte counts as the server flags take them: "512M", "3G" (binary units, rounded up
 // to a whole unit of the largest suffix that keeps the number >= 1), "0" for 0.

@@ -60,7 +60,8 @@ TEST(SuggestTierSizes, DramHoldsAFractionDiskHoldsEverything) {
   kv.total_bytes = int64_t{400} << 20;           // 400 MiB
   kv.max_conversation_bytes = int64_t{2} << 20;  // 2 MiB
   TierSizes t = SuggestTierSizes(kv, 4, 0.25);
-  EXPECT_EQ(t.kv_mem, int64_t{10} << 20);  // 1.25 * 4 * 2 MiB
+  EXPECT_EQ(t.kv_mem, int64_t{10} << 20);  // 1.25 * 4 running * 2 MiB
+  EXPECT_EQ(SuggestTierSizes(kv, 2, 0.25).kv_mem, int64_t{5} << 20);
   EXPECT_EQ(t.store_dram, int64_t{100} << 20);
   EXPECT_EQ(t.store_disk, int64_t{800} << 20);
   EXPECT_LT(t.store_dram, kv.total_bytes);  // the paper's regime: DRAM cannot hold it all

@@ -72,7 +72,7 @@ std::vector<std::string> SizingAdvice(const ReplayCommandOptions& o, const Workl
   if (bytes_per_token <= 0) return {};
   const WorkloadKv kv =
       EstimateWorkloadKv(w, bytes_per_token, o.filter.chars_per_token, o.replay.max_tokens);
-  const TierSizes t = SuggestTierSizes(kv, o.replay.concurrency, o.dram_fraction);
+  const TierSizes t = SuggestTierSizes(kv, o.pool_requests, o.dram_fraction);
   *text = DescribeSizing(kv, t);
   return {"--kv-mem",     FormatSize(t.kv_mem),    "--store-dram", FormatSize(t.store_dram),
           "--store-disk", FormatSize(t.store_disk)};

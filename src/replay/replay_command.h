@@ -37,6 +37,7 @@ struct ReplayCommandOptions {
   std::string kv_shape;      // "L,H,D[,B]"
   int64_t kv_bytes_per_token = 0;
   double dram_fraction = 0.25;
+  int pool_requests = 2;  // running requests the suggested working pool holds
   bool auto_size = false;  // --compare: add the suggested tier sizes to the serve args
 
   // --compare.

@@ -50,12 +50,15 @@ void Scores(const PagedKvView& kv, const AttentionArgs& a, int h0) {
     const int32_t n = a.n_keys - j0 < kv.block_size ? a.n_keys - j0 : kv.block_size;
     for (int32_t s = 0; s < n; ++s, row += row_bytes) {
       __m256 acc[NH];
+#pragma GCC unroll 8
       for (int h = 0; h < NH; ++h) acc[h] = _mm256_setzero_ps();
       for (int c = 0; c < d; c += 8) {
         const __m256 k = LoadChunk<kF16>(row, c, d - c);
+#pragma GCC unroll 8
         for (int h = 0; h < NH; ++h)
           acc[h] = _mm256_fmadd_ps(LoadQ(q + h * d + c, d - c), k, acc[h]);
       }
+#pragma GCC unroll 8
       for (int h = 0; h < NH; ++h) {
         scores[static_cast<int64_t>(h) * a.n_keys + j0 + s] = HorizontalSumAvx2(acc[h]) * a.scale;
       }
@@ -74,6 +77,7 @@ void Values(const PagedKvView& kv, const AttentionArgs& a, int h0) {
   float* out = a.out + static_cast<int64_t>(h0) * d;
   for (int c = 0; c < d; c += 8) {
     __m256 acc[NH];
+#pragma GCC unroll 8
     for (int h = 0; h < NH; ++h) acc[h] = _mm256_setzero_ps();
     for (int32_t j0 = 0, b = 0; j0 < a.n_keys; j0 += kv.block_size, ++b) {
       const uint8_t* row =
@@ -82,12 +86,14 @@ void Values(const PagedKvView& kv, const AttentionArgs& a, int h0) {
       const float* p = probs + j0;
       for (int32_t s = 0; s < n; ++s, row += row_bytes) {
         const __m256 v = LoadChunk<kF16>(row, c, d - c);
+#pragma GCC unroll 8
         for (int h = 0; h < NH; ++h) {
           acc[h] =
               _mm256_fmadd_ps(_mm256_set1_ps(p[static_cast<int64_t>(h) * a.n_keys + s]), v, acc[h]);
         }
       }
     }
+#pragma GCC unroll 8
     for (int h = 0; h < NH; ++h) {
       const __m256 r = _mm256_mul_ps(acc[h], _mm256_set1_ps(inv_sum[h]));
       if (d - c >= 8) {

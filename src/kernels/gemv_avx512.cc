@@ -133,28 +133,29 @@ void GemvRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
     GemvRowsFloat(w, a, r_begin, r_end, y, ldy);
     return;
   }
+  // Up to kGroup tokens share one pass over the weights; more go in
+  // groups of that many, then the rest.
+  constexpr int64_t kGroup = 8;
+  if (a.n_tokens > kGroup) {
+    for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kGroup) {
+      PackedActs sub = a;
+      sub.q += t0 * a.q_stride;
+      if (sub.d != nullptr) sub.d += t0 * a.d_stride;
+      if (sub.c != nullptr) sub.c += t0 * a.c_stride;
+      sub.n_tokens = a.n_tokens - t0 < kGroup ? a.n_tokens - t0 : kGroup;
+      GemvRows(w, sub, r_begin, r_end, y + t0 * ldy, ldy);
+    }
+    return;
+  }
   switch (a.n_tokens) {
-    case 1:
-      GemvT<1>(w, a, r_begin, r_end, y, ldy);
-      return;
-    case 2:
-      GemvT<2>(w, a, r_begin, r_end, y, ldy);
-      return;
-    default:
-      // Three at a time, then the rest.
-      for (int64_t t0 = 0; t0 < a.n_tokens; t0 += 3) {
-        PackedActs sub = a;
-        sub.q += t0 * a.q_stride;
-        if (sub.d != nullptr) sub.d += t0 * a.d_stride;
-        if (sub.c != nullptr) sub.c += t0 * a.c_stride;
-        sub.n_tokens = a.n_tokens - t0 < 3 ? a.n_tokens - t0 : 3;
-        if (sub.n_tokens == 3) {
-          GemvT<3>(w, sub, r_begin, r_end, y + t0 * ldy, ldy);
-        } else {
-          GemvRows(w, sub, r_begin, r_end, y + t0 * ldy, ldy);
-        }
-      }
-      return;
+    case 1: GemvT<1>(w, a, r_begin, r_end, y, ldy); return;
+    case 2: GemvT<2>(w, a, r_begin, r_end, y, ldy); return;
+    case 3: GemvT<3>(w, a, r_begin, r_end, y, ldy); return;
+    case 4: GemvT<4>(w, a, r_begin, r_end, y, ldy); return;
+    case 5: GemvT<5>(w, a, r_begin, r_end, y, ldy); return;
+    case 6: GemvT<6>(w, a, r_begin, r_end, y, ldy); return;
+    case 7: GemvT<7>(w, a, r_begin, r_end, y, ldy); return;
+    default: GemvT<8>(w, a, r_begin, r_end, y, ldy); return;
   }
 }
 

@@ -226,6 +226,7 @@ TEST_P(MatMulTypeTest, OddShapesAllLevels) {
       {1, block, 1},      {3, block, 2},      {5, 4 * block, 3},
       {17, block, 5},     {7, 8 * block, 17}, {33, 2 * block, 64 + 3},
       {67, 3 * block, 4}, {16, 2048, 1},      {13, 2048, 9},
+      {70, block, 6},     {9, 2 * block, 7},  {65, block, 8},  // one GEMV pass of 6-8 tokens
   };
   for (const Shape& s : shapes) {
     for (int mode = 0; mode < (TraitsOf(type).quantized ? 2 : 1); ++mode) {
@@ -278,7 +279,7 @@ TEST(MatMulTest, SharedEqualsSeparateExactly) {
     for (size_t i = 0; i < types.size(); ++i) {
       tws.push_back(MakeWeights(types[i], rows[i % 4], cols, 0, static_cast<uint32_t>(11 + i)));
     }
-    for (int64_t n_tokens : {1, 2, 3, 5, 40}) {
+    for (int64_t n_tokens : {1, 2, 3, 5, 8, 40}) {
       const int64_t ldx = cols + 5;
       const auto x = MakeActs(n_tokens, ldx, 12);
       for (IsaLevel isa : SupportedLevels()) {

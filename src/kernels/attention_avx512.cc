@@ -67,6 +67,7 @@ void Scores(const PagedKvView& kv, const AttentionArgs& a, float* kt) {
   constexpr int64_t kElem = kF16 ? 2 : 4;
   const int64_t head_off = static_cast<int64_t>(a.kv_head) * kv.block_size * d * kElem;
   const int64_t row_bytes = d * kElem;
+  const __m512 scale = _mm512_set1_ps(a.scale);
   for (int32_t j0 = 0, b = 0; j0 < a.n_keys; j0 += kv.block_size, ++b) {
     const uint8_t* block =
         kv.k + static_cast<int64_t>(a.block_table[b]) * kv.block_stride + head_off;
@@ -91,7 +92,6 @@ void Scores(const PagedKvView& kv, const AttentionArgs& a, float* kt) {
         }
       }
       const __mmask16 key_mask = TailMask16(n);
-      const __m512 scale = _mm512_set1_ps(a.scale);
       int h = 0;
       auto heads = [&](auto nh_const) {
         constexpr int NH = decltype(nh_const)::value;

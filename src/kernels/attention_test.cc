@@ -61,8 +61,8 @@ TEST(AttentionTest, EveryIsaMatchesReferenceOverPagedBlocks) {
   struct Shape {
     int32_t block_size, n_kv_heads, head_dim;
   };
-  const std::vector<Shape> shapes{{16, 2, 8},   {16, 4, 64}, {5, 3, 17},
-                                  {16, 1, 128}, {7, 2, 80},  {1, 2, 33}, {4, 1, 272}};
+  const std::vector<Shape> shapes{{16, 2, 8}, {16, 4, 64}, {5, 3, 17}, {16, 1, 128},
+                                  {7, 2, 80}, {1, 2, 33},  {4, 1, 272}};
   for (GgmlType type : {GgmlType::kF16, GgmlType::kF32}) {
     for (const Shape& s : shapes) {
       const int32_t n_blocks = 40;

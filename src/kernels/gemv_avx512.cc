@@ -148,14 +148,30 @@ void GemvRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
     return;
   }
   switch (a.n_tokens) {
-    case 1: GemvT<1>(w, a, r_begin, r_end, y, ldy); return;
-    case 2: GemvT<2>(w, a, r_begin, r_end, y, ldy); return;
-    case 3: GemvT<3>(w, a, r_begin, r_end, y, ldy); return;
-    case 4: GemvT<4>(w, a, r_begin, r_end, y, ldy); return;
-    case 5: GemvT<5>(w, a, r_begin, r_end, y, ldy); return;
-    case 6: GemvT<6>(w, a, r_begin, r_end, y, ldy); return;
-    case 7: GemvT<7>(w, a, r_begin, r_end, y, ldy); return;
-    default: GemvT<8>(w, a, r_begin, r_end, y, ldy); return;
+    case 1:
+      GemvT<1>(w, a, r_begin, r_end, y, ldy);
+      return;
+    case 2:
+      GemvT<2>(w, a, r_begin, r_end, y, ldy);
+      return;
+    case 3:
+      GemvT<3>(w, a, r_begin, r_end, y, ldy);
+      return;
+    case 4:
+      GemvT<4>(w, a, r_begin, r_end, y, ldy);
+      return;
+    case 5:
+      GemvT<5>(w, a, r_begin, r_end, y, ldy);
+      return;
+    case 6:
+      GemvT<6>(w, a, r_begin, r_end, y, ldy);
+      return;
+    case 7:
+      GemvT<7>(w, a, r_begin, r_end, y, ldy);
+      return;
+    default:
+      GemvT<8>(w, a, r_begin, r_end, y, ldy);
+      return;
   }
 }
 

@@ -54,8 +54,8 @@ void BM_Attention(benchmark::State& state) {
     PagedAttention(kv, a);
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["keys/s"] =
-      benchmark::Counter(static_cast<double>(n_keys), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["keys/s"] = benchmark::Counter(static_cast<double>(n_keys),
+                                                benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_Attention)->Name("attention/f16_group8_d64")->Arg(128)->Arg(512)->Arg(1024);
 

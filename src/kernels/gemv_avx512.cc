@@ -9,6 +9,9 @@
 
 #include <immintrin.h>
 
+#include <array>
+#include <utility>
+
 #include "kernels/gemm_avx512_inl.h"
 #include "kernels/gemm_packed.h"
 #include "kernels/matmul_kernels.h"
@@ -125,6 +128,15 @@ void GemvT(const WeightMatrix& w, const PackedActs& a, int64_t r0, int64_t r1, f
   }
 }
 
+// GemvT<1> .. GemvT<kGemvGroup>, indexed by token count - 1.
+constexpr int64_t kGemvGroup = 8;
+using GemvFn = void (*)(const WeightMatrix&, const PackedActs&, int64_t, int64_t, float*, int64_t);
+template <size_t... I>
+constexpr std::array<GemvFn, sizeof...(I)> MakeGemvTable(std::index_sequence<I...>) {
+  return {&GemvT<static_cast<int>(I) + 1>...};
+}
+constexpr auto kGemvByTokens = MakeGemvTable(std::make_index_sequence<kGemvGroup>{});
+
 }  // namespace
 
 void GemvRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64_t r_end, float* y,
@@ -133,46 +145,21 @@ void GemvRows(const WeightMatrix& w, const PackedActs& a, int64_t r_begin, int64
     GemvRowsFloat(w, a, r_begin, r_end, y, ldy);
     return;
   }
-  // Up to kGroup tokens share one pass over the weights; more go in
+  // Up to kGemvGroup tokens share one pass over the weights; more go in
   // groups of that many, then the rest.
-  constexpr int64_t kGroup = 8;
-  if (a.n_tokens > kGroup) {
-    for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kGroup) {
+  if (a.n_tokens > kGemvGroup) {
+    for (int64_t t0 = 0; t0 < a.n_tokens; t0 += kGemvGroup) {
       PackedActs sub = a;
       sub.q += t0 * a.q_stride;
       if (sub.d != nullptr) sub.d += t0 * a.d_stride;
       if (sub.c != nullptr) sub.c += t0 * a.c_stride;
-      sub.n_tokens = a.n_tokens - t0 < kGroup ? a.n_tokens - t0 : kGroup;
+      sub.n_tokens = a.n_tokens - t0 < kGemvGroup ? a.n_tokens - t0 : kGemvGroup;
       GemvRows(w, sub, r_begin, r_end, y + t0 * ldy, ldy);
     }
     return;
   }
-  switch (a.n_tokens) {
-    case 1:
-      GemvT<1>(w, a, r_begin, r_end, y, ldy);
-      return;
-    case 2:
-      GemvT<2>(w, a, r_begin, r_end, y, ldy);
-      return;
-    case 3:
-      GemvT<3>(w, a, r_begin, r_end, y, ldy);
-      return;
-    case 4:
-      GemvT<4>(w, a, r_begin, r_end, y, ldy);
-      return;
-    case 5:
-      GemvT<5>(w, a, r_begin, r_end, y, ldy);
-      return;
-    case 6:
-      GemvT<6>(w, a, r_begin, r_end, y, ldy);
-      return;
-    case 7:
-      GemvT<7>(w, a, r_begin, r_end, y, ldy);
-      return;
-    default:
-      GemvT<8>(w, a, r_begin, r_end, y, ldy);
-      return;
-  }
+  if (a.n_tokens <= 0) return;
+  kGemvByTokens[a.n_tokens - 1](w, a, r_begin, r_end, y, ldy);
 }
 
 }  // namespace cellar::matmul_internal::avx512

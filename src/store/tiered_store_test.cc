@@ -162,6 +162,114 @@ TEST_F(TieredStoreTest, SchedulerDemotesUnqueuedFirstThenFarthestFromHead) {
   // LRU over the same history ignores the queue.
 }
 
+TEST_F(TieredStoreTest, SchedulerDemotesWhatThePoolHoldsFirst) {
+  auto s = Open(Options(20, 100, PolicyKind::kScheduler));
+  Conversation a = Single('a'), b = Single('b'), d = Single('d');
+  Conversation x = MakeConversation(TinyShape(), kChunkTokens, 2, 5000);
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  SaveAt(s.get(), x, "x", 3);
+  SaveAt(s.get(), d, "d", 4);
+  s->SetQueue({"x"});
+  const Hash128 other{0x77, 0x88};  // a pool block that is no stored chunk
+  const std::vector<std::pair<Hash128, bool>> cached = {
+      {d.hashes[0], true}, {other, true}, {x.hashes[1], true}, {a.hashes[0], true}};
+  s->UpdatePoolResidency(cached);
+  EXPECT_TRUE(s->InPool(d.hashes[0]));
+  EXPECT_TRUE(s->InPool(other));
+  EXPECT_FALSE(s->InPool(b.hashes[0]));
+  // In the pool: unqueued a, d by LRU, then queued x[1]; then the rest: b, x[0].
+  EXPECT_EQ(s->DemotionOrder(), (std::vector<Hash128>{a.hashes[0], d.hashes[0], x.hashes[1],
+                                                      b.hashes[0], x.hashes[0]}));
+  // The pool hands a's block out again (and d's, which it then caches back).
+  const std::vector<std::pair<Hash128, bool>> evicted = {
+      {a.hashes[0], false}, {d.hashes[0], false}, {d.hashes[0], true}};
+  s->UpdatePoolResidency(evicted);
+  EXPECT_FALSE(s->InPool(a.hashes[0]));
+  EXPECT_TRUE(s->InPool(d.hashes[0]));
+  EXPECT_EQ(s->DemotionOrder(), (std::vector<Hash128>{d.hashes[0], x.hashes[1], a.hashes[0],
+                                                      b.hashes[0], x.hashes[0]}));
+}
+
+TEST_F(TieredStoreTest, LruAndFifoIgnoreThePool) {
+  for (PolicyKind kind : {PolicyKind::kLru, PolicyKind::kFifo}) {
+    auto s = Open(Options(20, 100, kind));
+    Conversation a = Single('a'), b = Single('b');
+    SaveAt(s.get(), a, "a", 1);
+    SaveAt(s.get(), b, "b", 2);
+    const std::vector<std::pair<Hash128, bool>> cached = {{b.hashes[0], true}};
+    s->UpdatePoolResidency(cached);
+    EXPECT_EQ(s->DemotionOrder(), (std::vector<Hash128>{a.hashes[0], b.hashes[0]}))
+        << PolicyKindName(kind);
+  }
+}
+
+TEST_F(TieredStoreTest, WatermarkKeepsInDramTheChunksThePoolLost) {
+  StoreOptions o = Options(4, 100, PolicyKind::kScheduler);
+  o.dram_watermark = 0.5;  // keep 2 chunks' worth free
+  auto s = Open(o);
+  Conversation a = Single('a'), b = Single('b'), c = Single('c'), d = Single('d');
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  SaveAt(s.get(), c, "c", 3);
+  SaveAt(s.get(), d, "d", 4);
+  // The pool lost a and b (the oldest); it still holds c and d.
+  const std::vector<std::pair<Hash128, bool>> cached = {{c.hashes[0], true}, {d.hashes[0], true}};
+  s->UpdatePoolResidency(cached);
+  while (s->Maintain()) {
+  }
+  // LRU would demote a and b; the pool-aware order demotes c and d.
+  EXPECT_TRUE(s->Locate(a.hashes[0]).dram && !s->Locate(a.hashes[0]).disk);
+  EXPECT_TRUE(s->Locate(b.hashes[0]).dram && !s->Locate(b.hashes[0]).disk);
+  EXPECT_TRUE(s->Locate(c.hashes[0]).disk && !s->Locate(c.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(d.hashes[0]).disk && !s->Locate(d.hashes[0]).dram);
+  // A returning a is read from DRAM.
+  auto m = LookupAt(s.get(), a, "a", 5);
+  ASSERT_EQ(m.chunks.size(), 1u);
+  EXPECT_EQ(m.chunks[0].tier, Tier::kDram);
+}
+
+TEST_F(TieredStoreTest, SchedulerSavesAPoolChunkToDiskRatherThanPushOutALostOne) {
+  auto s = Open(Options(2, 100, PolicyKind::kScheduler));
+  Conversation a = Single('a'), b = Single('b'), c = Single('c'), d = Single('d');
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  // c is computed in the pool; DRAM holds a and b, which the pool has lost.
+  const std::vector<std::pair<Hash128, bool>> c_cached = {{c.hashes[0], true}};
+  s->UpdatePoolResidency(c_cached);
+  SaveAt(s.get(), c, "c", 3);
+  EXPECT_TRUE(s->Locate(c.hashes[0]).disk && !s->Locate(c.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(a.hashes[0]).dram && s->Locate(b.hashes[0]).dram);
+  EXPECT_EQ(metrics_.demotions_dram.load(), 0);
+  // Once the pool also holds a, a goes down to make room for d.
+  const std::vector<std::pair<Hash128, bool>> more = {{a.hashes[0], true}, {d.hashes[0], true}};
+  s->UpdatePoolResidency(more);
+  SaveAt(s.get(), d, "d", 4);
+  EXPECT_TRUE(s->Locate(a.hashes[0]).disk && !s->Locate(a.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(d.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(b.hashes[0]).dram);
+  // A chunk the pool does not hold (another sequence cached that block
+  // first) pushes out the first in demotion order: d, which the pool holds.
+  Conversation e = Single('e');
+  SaveAt(s.get(), e, "e", 5);
+  EXPECT_TRUE(s->Locate(e.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(d.hashes[0]).disk && !s->Locate(d.hashes[0]).dram);
+}
+
+TEST_F(TieredStoreTest, DoesNotPrefetchWhatThePoolHolds) {
+  auto s = Open(Options(6, 100, PolicyKind::kScheduler));
+  Conversation a = MakeConversation(TinyShape(), kChunkTokens, 2, 100);
+  Conversation b = Single('b');
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  s->PersistDram();
+  s->SetQueue({"b", "a"});
+  ASSERT_EQ(s->PrefetchOrder(), (std::vector<Hash128>{b.hashes[0], a.hashes[0], a.hashes[1]}));
+  const std::vector<std::pair<Hash128, bool>> cached = {{b.hashes[0], true}, {a.hashes[1], true}};
+  s->UpdatePoolResidency(cached);
+  EXPECT_EQ(s->PrefetchOrder(), std::vector<Hash128>{a.hashes[0]});
+}
+
 TEST_F(TieredStoreTest, WatermarkDemotesInTheBackground) {
   StoreOptions o = Options(10, 100, PolicyKind::kLru);
   o.dram_watermark = 0.35;  // keep 3.5 chunks' worth free

@@ -51,16 +51,6 @@ bool SchedulerBefore(const PolicyChunk& a, const PolicyChunk& b) {
   return HashBefore(a.hash, b.hash);
 }
 
-// Demotion, scheduler-aware: a DRAM copy whose KV the working pool still holds
-// is read only if the pool loses it first, so those go before the others (LRU
-// among them); the rest in SchedulerBefore's order. Keeps DRAM for the sessions
-// the pool has lost, which are the ones the store serves. Eviction from disk
-// does not look at the pool: a dropped chunk is gone once the pool loses it.
-bool SchedulerDemoteBefore(const PolicyChunk& a, const PolicyChunk& b) {
-  if (a.in_pool != b.in_pool) return a.in_pool;
-  return SchedulerBefore(a, b);
-}
-
 int Window(double room, double avg, int queue_length) {
   if (avg <= 0.0) return queue_length;  // nothing stored per session yet: no limit
   const double w = std::floor(room / avg);
@@ -81,13 +71,11 @@ class SchedulerPolicy final : public PlacementPolicy {
                   in.avg_session_bytes, in.queue_length);
   }
   bool DemoteBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
-    return SchedulerDemoteBefore(a, b);
+    return SchedulerBefore(a, b);
   }
   bool EvictBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
     return SchedulerBefore(a, b);
   }
-  // A save the pool still holds must not push out a chunk the pool has lost.
-  bool RanksSave(const PolicyChunk& newcomer) const override { return newcomer.in_pool; }
 };
 
 class LruPolicy final : public PlacementPolicy {
@@ -101,7 +89,6 @@ class LruPolicy final : public PlacementPolicy {
   bool EvictBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
     return LruBefore(a, b);
   }
-  bool RanksSave(const PolicyChunk&) const override { return false; }
 };
 
 // First in, first out by the time a chunk entered the store.
@@ -116,7 +103,6 @@ class FifoPolicy final : public PlacementPolicy {
   bool EvictBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
     return Before(a, b);
   }
-  bool RanksSave(const PolicyChunk&) const override { return false; }
 
  private:
   static bool Before(const PolicyChunk& a, const PolicyChunk& b) {

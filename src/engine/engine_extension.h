@@ -7,6 +7,8 @@
 //   hooks           EngineLoopHooks of the loop (engine thread)
 //   kv_source       the scheduler's ExternalKvSource (engine thread)
 //   queue_observer  the scheduler's SessionQueueObserver (engine thread)
+//   pool_observer   the working pool's BlockPoolObserver (engine thread): told
+//                   when a block's KV becomes cached and when it is evicted
 //   prepare         called by Submit on the submitting thread before the request
 //                   enters the engine; may rewrite it (truncation of a prompt
 //                   that overflows the context). An error refuses the request.
@@ -22,6 +24,7 @@
 #include "base/thread_pool.h"
 #include "engine/engine_loop_hooks.h"
 #include "engine/request_params.h"
+#include "kv/block_pool.h"
 #include "kv/kv_storage.h"
 #include "model/model.h"
 #include "sched/scheduler_hooks.h"
@@ -42,6 +45,7 @@ struct EngineExtension {
   EngineLoopHooks* hooks = nullptr;
   ExternalKvSource* kv_source = nullptr;
   SessionQueueObserver* queue_observer = nullptr;
+  BlockPoolObserver* pool_observer = nullptr;
   std::function<Status(GenerateRequest*)> prepare;
 };
 

@@ -91,6 +91,7 @@ Result<std::unique_ptr<LocalEngineService>> LocalEngineService::Create(
     if (ext.hooks != nullptr) parts.hooks = ext.hooks;
     parts.scheduler->SetExternalKvSource(ext.kv_source);
     parts.scheduler->SetSessionQueueObserver(ext.queue_observer);
+    parts.scheduler->kv().pool().SetObserver(ext.pool_observer);
     s->prepare_ = std::move(ext.prepare);
   }
   EngineLoopOptions lo;

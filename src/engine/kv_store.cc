@@ -103,6 +103,7 @@ EngineExtension KvStore::Extension() {
   e.hooks = this;
   e.kv_source = this;
   e.queue_observer = this;
+  e.pool_observer = this;
   return e;
 }
 
@@ -294,6 +295,24 @@ void KvStore::OnScheduled(Scheduler& scheduler, const SchedulerOutput& out) {
     SetUpSaver(st, sr);
   }
   RegisterQueuedChains(scheduler);
+  FlushPoolEvents();
+}
+
+void KvStore::OnBlockCached(BlockId /*id*/, const Hash128& hash) {
+  pool_events_.emplace_back(hash, true);
+}
+
+void KvStore::OnBlockEvicted(BlockId /*id*/, const Hash128& hash) {
+  pool_events_.emplace_back(hash, false);
+}
+
+void KvStore::FlushPoolEvents() {
+  if (pool_events_.empty()) return;
+  tiers_->UpdatePoolResidency(pool_events_);
+  const bool lost = std::any_of(pool_events_.begin(), pool_events_.end(),
+                                [](const auto& ev) { return !ev.second; });
+  pool_events_.clear();
+  if (lost && worker_) worker_->Wake();  // the scheduler policy reads pool victims back
 }
 
 void KvStore::StartLoad(RequestState& st, const Scheduler& scheduler, const ScheduledRequest& sr) {
@@ -436,6 +455,7 @@ Status KvStore::Recompute(std::span<const int32_t> block_table, std::span<const 
 }
 
 void KvStore::OnStepDone(Scheduler& scheduler, const SchedulerOutput& out) {
+  FlushPoolEvents();  // the blocks the step filled, before their chunks are saved
   for (ActiveLoad& a : active_) {
     if (!a.recomputed) (void)a.handle->Wait();
   }

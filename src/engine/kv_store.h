@@ -26,6 +26,9 @@
 //  - SessionQueueObserver: the waiting queue, as store sessions, for
 //    scheduler-aware prefetch and eviction.
 //  - OnPublishStats: prompt tokens served per tier ("dram", "disk").
+//  - BlockPoolObserver: which block hashes the working pool holds, passed to
+//    the tiers once per step, so the scheduler policy demotes first the
+//    chunks the pool still serves.
 //
 // Owned by whoever builds the LocalEngineService (cmd_serve, tests); must
 // outlive the service's engine thread (Close() after LocalEngineService::Stop).
@@ -40,6 +43,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "engine/engine_extension.h"
@@ -72,6 +76,7 @@ struct KvStoreOptions {
 class KvStore final : public EngineLoopHooks,
                       public ExternalKvSource,
                       public SessionQueueObserver,
+                      private BlockPoolObserver,
                       private KvObserver,
                       private KvLoadBarrier {
  public:
@@ -168,6 +173,10 @@ class KvStore final : public EngineLoopHooks,
   void OnLayerKv(int layer, int entry_index, const BatchEntry& entry, const float* k_pre_rope,
                  const float* v) override;
   void WaitLayerReady(int layer) override;
+  // BlockPoolObserver: buffered; FlushPoolEvents hands them to the tiers.
+  void OnBlockCached(BlockId id, const Hash128& hash) override;
+  void OnBlockEvicted(BlockId id, const Hash128& hash) override;
+  void FlushPoolEvents();
 
   const KvStoreOptions options_;
   const EngineExtensionContext ctx_;
@@ -192,6 +201,7 @@ class KvStore final : public EngineLoopHooks,
   std::chrono::steady_clock::time_point step_start_;
   int64_t step_wait_ns_ = 0;
   std::vector<float> backfill_k_, backfill_v_;
+  std::vector<std::pair<Hash128, bool>> pool_events_;  // since the last flush
   // Prompt tokens loaded at first admission, per tier (for EngineStats).
   uint64_t hit_tokens_[2] = {0, 0};
 };

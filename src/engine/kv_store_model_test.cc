@@ -6,8 +6,12 @@
 // the random-weight tiny llama / qwen2 (NEOX RoPE, QKV biases).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 #include "base/testing/shared_data.h"
@@ -179,6 +183,69 @@ TEST_P(KvStoreModelTest, ChunkHeadsFromThePoolAreSavedExactly) {
   ExpectSameTurn(got3, want, Tol(), "turn 3 (disk, after restart)");
   EXPECT_EQ(got3.summary.n_cached_tokens,
             static_cast<int>(p2_.size() + second.tokens.size() - 1) / 64 * 64);
+}
+
+// The store learns which chunks the working pool holds: a pool of 10 blocks
+// (160 tokens) keeps conversation A's chunks until conversation B needs every
+// block; the scheduler policy then demotes B's chunks (in the pool) before A's.
+TEST(KvStorePoolResidencyTest, StoreFollowsWhatThePoolHolds) {
+  const std::string model = testing::SharedPath("models/stories260K.gguf").string();
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "needs ../shared: " << model;
+  testing::TempDir dir;
+  LocalEngineOptions eo;
+  eo.kv_type = KvType::kF32;
+  eo.kv_mem_bytes = 10 * 16 * 1280;  // 5 layers x 4 KV heads x 8 dims x K,V x f32 = 1280 B/token
+  auto so = TestStoreOptions(dir.path() / "pool");
+  so.store.policy = PolicyKind::kScheduler;
+  StoreEngine se = MakeStoreEngine(model, eo, so);
+  ASSERT_NE(se.engine, nullptr);
+  ASSERT_EQ(se.engine->model_info().n_ctx, 160);
+  TieredStore* tiers = se.store->tiers();
+  auto in_pool = [&](const std::vector<Hash128>& hs) {
+    std::vector<bool> out;
+    for (const Hash128& h : hs) out.push_back(tiers->InPool(h));
+    return out;
+  };
+  // Residency reaches the store once per engine step: wait for it.
+  auto wait_for = [&](const std::vector<Hash128>& hs, bool want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (in_pool(hs) != std::vector<bool>(hs.size(), want) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return in_pool(hs);
+  };
+
+  std::vector<TokenId> pa = *se.engine->TokenizeText("Tom had a red ball. He liked to play.");
+  RunGreedy(*se.engine, pa, 80 - static_cast<int>(pa.size()), "a");
+  se.store->Flush();
+  const std::vector<Hash128> a_chunks = tiers->DemotionOrder();
+  ASSERT_EQ(a_chunks.size(), 2u);  // 79 tokens with KV: 2 chunks of 32
+  EXPECT_EQ(wait_for(a_chunks, true), std::vector<bool>(2, true));
+
+  std::vector<TokenId> pb = {pa[0]};
+  const std::vector<TokenId> text = *se.engine->TokenizeText("The sun was hot and the bird sang.");
+  while (pb.size() < 100) pb.insert(pb.end(), text.begin() + 1, text.end());
+  RunGreedy(*se.engine, pb, 159 - static_cast<int>(pb.size()), "b");
+  se.store->Flush();
+  std::vector<Hash128> b_chunks;
+  for (const Hash128& h : tiers->DemotionOrder()) {
+    if (std::find(a_chunks.begin(), a_chunks.end(), h) == a_chunks.end()) b_chunks.push_back(h);
+  }
+  ASSERT_EQ(b_chunks.size(), 4u);  // 158 tokens with KV: 4 chunks
+  EXPECT_EQ(wait_for(a_chunks, false), std::vector<bool>(2, false));
+  EXPECT_EQ(wait_for(b_chunks, true), std::vector<bool>(4, true));
+  // Pool-held chunks first (B's), then A's, which the pool lost.
+  const std::vector<Hash128> order = tiers->DemotionOrder();
+  ASSERT_EQ(order.size(), 6u);
+  auto sorted = [](std::vector<Hash128> v) {
+    std::sort(v.begin(), v.end(), [](const Hash128& x, const Hash128& y) {
+      return std::tie(x.hi, x.lo) < std::tie(y.hi, y.lo);
+    });
+    return v;
+  };
+  EXPECT_EQ(sorted({order.begin(), order.begin() + 4}), sorted(b_chunks));
+  EXPECT_EQ(sorted({order.begin() + 4, order.end()}), sorted(a_chunks));
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, KvStoreModelTest,

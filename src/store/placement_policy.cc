@@ -51,6 +51,24 @@ bool SchedulerBefore(const PolicyChunk& a, const PolicyChunk& b) {
   return HashBefore(a.hash, b.hash);
 }
 
+// Demotion, scheduler-aware: DRAM and the working pool are kept exclusive, as
+// AttentionStore keeps host memory for what HBM does not hold. A DRAM copy whose
+// KV the pool still holds is read only after the pool loses it, so those go
+// first — the most recently used first, since the pool (LRU) keeps them longest
+// — unless a queued session needs them. Then SchedulerBefore's order (the
+// others least recently used first, then queued ones from the back of the
+// queue). Disk eviction does not look at the pool: a dropped chunk is gone once
+// the pool loses it.
+bool SchedulerDemoteBefore(const PolicyChunk& a, const PolicyChunk& b) {
+  const bool a_pool = a.in_pool && !a.queued();
+  const bool b_pool = b.in_pool && !b.queued();
+  if (a_pool != b_pool) return a_pool;
+  if (!a_pool) return SchedulerBefore(a, b);
+  if (a.last_access_ns != b.last_access_ns) return a.last_access_ns > b.last_access_ns;
+  if (a.stored_ns != b.stored_ns) return a.stored_ns > b.stored_ns;
+  return HashBefore(a.hash, b.hash);
+}
+
 int Window(double room, double avg, int queue_length) {
   if (avg <= 0.0) return queue_length;  // nothing stored per session yet: no limit
   const double w = std::floor(room / avg);
@@ -71,11 +89,14 @@ class SchedulerPolicy final : public PlacementPolicy {
                   in.avg_session_bytes, in.queue_length);
   }
   bool DemoteBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
-    return SchedulerBefore(a, b);
+    return SchedulerDemoteBefore(a, b);
   }
   bool EvictBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
     return SchedulerBefore(a, b);
   }
+  // A save the pool still holds must not push out a chunk the pool has lost.
+  bool RanksSave(const PolicyChunk& newcomer) const override { return newcomer.in_pool; }
+  bool PromotesPoolVictims() const override { return true; }
 };
 
 class LruPolicy final : public PlacementPolicy {
@@ -89,6 +110,8 @@ class LruPolicy final : public PlacementPolicy {
   bool EvictBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
     return LruBefore(a, b);
   }
+  bool RanksSave(const PolicyChunk&) const override { return false; }
+  bool PromotesPoolVictims() const override { return false; }
 };
 
 // First in, first out by the time a chunk entered the store.
@@ -103,6 +126,8 @@ class FifoPolicy final : public PlacementPolicy {
   bool EvictBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
     return Before(a, b);
   }
+  bool RanksSave(const PolicyChunk&) const override { return false; }
+  bool PromotesPoolVictims() const override { return false; }
 
  private:
   static bool Before(const PolicyChunk& a, const PolicyChunk& b) {

@@ -35,6 +35,9 @@ struct PolicyChunk {
   int64_t stored_ns = 0;       // when it entered the store
   int queue_pos = -1;          // -1: no queued session holds it
   int chain_index = 0;         // its index in that session's chain
+  // The working pool still holds its KV (the block its hash names is cached
+  // there): a returning turn is served by the pool, not by this copy.
+  bool in_pool = false;
   bool queued() const { return queue_pos >= 0; }
 };
 
@@ -60,6 +63,14 @@ class PlacementPolicy {
   // disk before `b`.
   virtual bool DemoteBefore(const PolicyChunk& a, const PolicyChunk& b) const = 0;
   virtual bool EvictBefore(const PolicyChunk& a, const PolicyChunk& b) const = 0;
+  // A chunk being saved when DRAM is full: true when it may push out only the
+  // chunks DemoteBefore puts ahead of it (else it is written straight to
+  // disk); false when it may push out any (a save is the newest use).
+  virtual bool RanksSave(const PolicyChunk& newcomer) const = 0;
+  // Whether chunks the working pool has lost are read back from disk into DRAM
+  // (after the queued sessions' prefetch) when they rank above what DRAM holds:
+  // DRAM then keeps what the pool does not, a victim cache of the pool.
+  virtual bool PromotesPoolVictims() const = 0;
 };
 
 std::unique_ptr<PlacementPolicy> MakePlacementPolicy(PolicyKind kind);

@@ -152,6 +152,7 @@ PolicyChunk TieredStore::ViewLocked(const Entry& e, Tier tier, const QueueMap& q
   c.bytes = tier == Tier::kDram ? e.dram_bytes : e.disk_bytes;
   c.last_access_ns = e.last_access_ns;
   c.stored_ns = e.stored_ns;
+  c.in_pool = in_pool_.count(e.meta.hash) > 0;
   if (auto it = q.find(e.meta.hash); it != q.end()) {
     c.queue_pos = it->second.pos;
     c.chain_index = it->second.chain_index;
@@ -202,10 +203,28 @@ std::vector<Hash128> TieredStore::PrefetchOrderLocked(size_t max) const {
     for (const Hash128& h : it->second.chain) {
       auto e = entries_.find(h);
       if (e == entries_.end() || e->second.dram || !e->second.disk || e->second.busy) continue;
+      if (in_pool_.count(h) > 0) continue;  // the pool serves it
       if (!seen.insert(h).second) continue;
       out.push_back(h);
       if (out.size() >= max) return out;
     }
+  }
+  if (!policy_->PromotesPoolVictims()) return out;
+  // Then, of the chunks no queued session holds, those the pool does not hold
+  // (it lost them, or never had them), most valuable first. PrefetchOne reads
+  // one only when free DRAM or chunks ranked below it make room.
+  const QueueMap q = BuildQueueMapLocked();
+  std::vector<PolicyChunk> victims;
+  for (const auto& [h, e] : entries_) {
+    if (e.dram || !e.disk || e.busy || in_pool_.count(h) > 0 || q.count(h) > 0) continue;
+    victims.push_back(ViewLocked(e, Tier::kDram, q));
+  }
+  std::sort(victims.begin(), victims.end(), [this](const PolicyChunk& a, const PolicyChunk& b) {
+    return policy_->DemoteBefore(b, a);
+  });
+  for (const PolicyChunk& c : victims) {
+    out.push_back(c.hash);
+    if (out.size() >= max) break;
   }
   return out;
 }
@@ -361,6 +380,18 @@ void TieredStore::ForgetSession(const std::string& session_id) {
 void TieredStore::SetQueue(std::vector<std::string> session_ids) {
   std::lock_guard<std::mutex> lock(mu_);
   queue_ = std::move(session_ids);
+}
+
+void TieredStore::UpdatePoolResidency(std::span<const std::pair<Hash128, bool>> changes) {
+  if (changes.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [hash, held] : changes) {
+    if (held) {
+      in_pool_.insert(hash);
+    } else {
+      in_pool_.erase(hash);
+    }
+  }
 }
 
 Result<TieredStore::PinnedChunk> TieredStore::Pin(const Hash128& hash) {
@@ -596,7 +627,13 @@ Status TieredStore::Save(RawChunk raw, const std::string& session_id) {
         EncodeChunk(raw, options_.shape, options_.dram_codec, options_.zstd_level));
     const uint64_t bytes = enc->Bytes();
     lock.lock();
-    if (MakeDramRoom(lock, bytes, 0, nullptr, /*allow_drop=*/true)) {
+    PolicyChunk newcomer;
+    newcomer.hash = hash;
+    newcomer.bytes = bytes;
+    newcomer.last_access_ns = newcomer.stored_ns = clock_->NowNanos();
+    newcomer.in_pool = in_pool_.count(hash) > 0;
+    const bool ranked = policy_->RanksSave(newcomer);
+    if (MakeDramRoom(lock, bytes, 0, ranked ? &newcomer : nullptr, /*allow_drop=*/true)) {
       Entry e;
       e.meta = std::move(raw.meta);
       e.dram = enc;
@@ -737,6 +774,7 @@ bool TieredStore::Maintain() {
 void TieredStore::PersistDram() {
   Lock lock(mu_);
   if (!disk_enabled_) return;
+  in_pool_.clear();  // the pool does not outlive a shutdown
   const QueueMap q = BuildQueueMapLocked();
   std::vector<PolicyChunk> order = DramCandidatesLocked(q);
   std::reverse(order.begin(), order.end());  // most valuable first
@@ -759,6 +797,11 @@ TieredStore::Location TieredStore::Locate(const Hash128& hash) const {
     loc.disk = it->second.disk.has_value();
   }
   return loc;
+}
+
+bool TieredStore::InPool(const Hash128& hash) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_pool_.count(hash) > 0;
 }
 
 std::vector<Hash128> TieredStore::DemotionOrder() const {

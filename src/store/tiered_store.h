@@ -23,6 +23,8 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -97,6 +99,12 @@ class TieredStore {
   // NotFound when the chunk left the store.
   Result<PinnedChunk> Pin(const Hash128& hash);
   void Unpin(const Hash128& hash);
+  // The working pool's cached blocks changed: each pair names a block hash and
+  // whether the pool now holds it (true) or dropped it (false), in the order it
+  // happened. A chunk is in the pool while the hash of its last block — the
+  // chunk's own hash — is held; the scheduler policy demotes such chunks first
+  // and does not prefetch them.
+  void UpdatePoolResidency(std::span<const std::pair<Hash128, bool>> changes);
   // A load found a chunk's disk copy bad (CRC, short, gone, EIO): the copy is
   // removed (file too) and counted; the chunk becomes a miss unless in DRAM.
   void ReportBadChunk(const Hash128& hash, const Status& why);
@@ -119,6 +127,7 @@ class TieredStore {
   // ---- Any thread ----
 
   Location Locate(const Hash128& hash) const;
+  bool InPool(const Hash128& hash) const;
   // Current orders (first = first to go), for tests and diagnostics.
   std::vector<Hash128> DemotionOrder() const;
   // Disk chunks that may be dropped now (protected and pinned ones left out).
@@ -213,6 +222,7 @@ class TieredStore {
   std::unordered_map<Hash128, Entry, Hash128Hasher> entries_;  // GUARDED_BY(mu_)
   std::unordered_map<std::string, Session> sessions_;          // GUARDED_BY(mu_)
   std::vector<std::string> queue_;                             // GUARDED_BY(mu_)
+  std::unordered_set<Hash128, Hash128Hasher> in_pool_;         // GUARDED_BY(mu_)
   uint64_t dram_used_ = 0;                                     // GUARDED_BY(mu_)
   uint64_t disk_used_ = 0;                                     // GUARDED_BY(mu_)
   uint64_t disk_capacity_ = 0;                                 // GUARDED_BY(mu_)

@@ -162,6 +162,149 @@ TEST_F(TieredStoreTest, SchedulerDemotesUnqueuedFirstThenFarthestFromHead) {
   // LRU over the same history ignores the queue.
 }
 
+TEST_F(TieredStoreTest, SchedulerDemotesWhatThePoolHoldsFirst) {
+  auto s = Open(Options(20, 100, PolicyKind::kScheduler));
+  Conversation a = Single('a'), b = Single('b'), d = Single('d');
+  Conversation x = MakeConversation(TinyShape(), kChunkTokens, 2, 5000);
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  SaveAt(s.get(), x, "x", 3);
+  SaveAt(s.get(), d, "d", 4);
+  s->SetQueue({"x"});
+  const Hash128 other{0x77, 0x88};  // a pool block that is no stored chunk
+  const std::vector<std::pair<Hash128, bool>> cached = {
+      {d.hashes[0], true}, {other, true}, {x.hashes[1], true}, {a.hashes[0], true}};
+  s->UpdatePoolResidency(cached);
+  EXPECT_TRUE(s->InPool(d.hashes[0]));
+  EXPECT_TRUE(s->InPool(other));
+  EXPECT_FALSE(s->InPool(b.hashes[0]));
+  // Unqueued and in the pool: d, a, most recently used first (the pool keeps
+  // those longest); then the rest as before: b (unqueued), queued x tail first.
+  EXPECT_EQ(s->DemotionOrder(), (std::vector<Hash128>{d.hashes[0], a.hashes[0], b.hashes[0],
+                                                      x.hashes[1], x.hashes[0]}));
+  // The pool hands a's block out again (and d's, which it then caches back),
+  // and caches b.
+  const std::vector<std::pair<Hash128, bool>> evicted = {
+      {a.hashes[0], false}, {d.hashes[0], false}, {d.hashes[0], true}, {b.hashes[0], true}};
+  s->UpdatePoolResidency(evicted);
+  EXPECT_FALSE(s->InPool(a.hashes[0]));
+  EXPECT_TRUE(s->InPool(d.hashes[0]));
+  EXPECT_EQ(s->DemotionOrder(), (std::vector<Hash128>{d.hashes[0], b.hashes[0], a.hashes[0],
+                                                      x.hashes[1], x.hashes[0]}));
+}
+
+TEST_F(TieredStoreTest, LruAndFifoIgnoreThePool) {
+  for (PolicyKind kind : {PolicyKind::kLru, PolicyKind::kFifo}) {
+    auto s = Open(Options(20, 100, kind));
+    Conversation a = Single('a'), b = Single('b');
+    SaveAt(s.get(), a, "a", 1);
+    SaveAt(s.get(), b, "b", 2);
+    const std::vector<std::pair<Hash128, bool>> cached = {{b.hashes[0], true}};
+    s->UpdatePoolResidency(cached);
+    EXPECT_EQ(s->DemotionOrder(), (std::vector<Hash128>{a.hashes[0], b.hashes[0]}))
+        << PolicyKindName(kind);
+  }
+}
+
+TEST_F(TieredStoreTest, WatermarkKeepsInDramTheChunksThePoolLost) {
+  StoreOptions o = Options(4, 100, PolicyKind::kScheduler);
+  o.dram_watermark = 0.5;  // keep 2 chunks' worth free
+  auto s = Open(o);
+  Conversation a = Single('a'), b = Single('b'), c = Single('c'), d = Single('d');
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  SaveAt(s.get(), c, "c", 3);
+  SaveAt(s.get(), d, "d", 4);
+  // The pool lost a and b (the oldest); it still holds c and d.
+  const std::vector<std::pair<Hash128, bool>> cached = {{c.hashes[0], true}, {d.hashes[0], true}};
+  s->UpdatePoolResidency(cached);
+  while (s->Maintain()) {
+  }
+  // LRU would demote a and b; the pool-aware order demotes c and d.
+  EXPECT_TRUE(s->Locate(a.hashes[0]).dram && !s->Locate(a.hashes[0]).disk);
+  EXPECT_TRUE(s->Locate(b.hashes[0]).dram && !s->Locate(b.hashes[0]).disk);
+  EXPECT_TRUE(s->Locate(c.hashes[0]).disk && !s->Locate(c.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(d.hashes[0]).disk && !s->Locate(d.hashes[0]).dram);
+  // A returning a is read from DRAM.
+  auto m = LookupAt(s.get(), a, "a", 5);
+  ASSERT_EQ(m.chunks.size(), 1u);
+  EXPECT_EQ(m.chunks[0].tier, Tier::kDram);
+}
+
+TEST_F(TieredStoreTest, SchedulerSavesAPoolChunkToDiskRatherThanPushOutALostOne) {
+  auto s = Open(Options(2, 100, PolicyKind::kScheduler));
+  Conversation a = Single('a'), b = Single('b'), c = Single('c'), d = Single('d');
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  // c is computed in the pool; DRAM holds a and b, which the pool has lost.
+  const std::vector<std::pair<Hash128, bool>> c_cached = {{c.hashes[0], true}};
+  s->UpdatePoolResidency(c_cached);
+  SaveAt(s.get(), c, "c", 3);
+  EXPECT_TRUE(s->Locate(c.hashes[0]).disk && !s->Locate(c.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(a.hashes[0]).dram && s->Locate(b.hashes[0]).dram);
+  EXPECT_EQ(metrics_.demotions_dram.load(), 0);
+  // The pool also holds a now, and d, computed last: the pool will lose a
+  // first, so a keeps its DRAM copy and d goes to disk too.
+  const std::vector<std::pair<Hash128, bool>> more = {{a.hashes[0], true}, {d.hashes[0], true}};
+  s->UpdatePoolResidency(more);
+  SaveAt(s.get(), d, "d", 4);
+  EXPECT_TRUE(s->Locate(d.hashes[0]).disk && !s->Locate(d.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(a.hashes[0]).dram && s->Locate(b.hashes[0]).dram);
+  EXPECT_EQ(metrics_.demotions_dram.load(), 0);
+  // A chunk the pool does not hold (another sequence cached that block
+  // first) pushes out the first in demotion order: a, which the pool holds.
+  Conversation e = Single('e');
+  SaveAt(s.get(), e, "e", 5);
+  EXPECT_TRUE(s->Locate(e.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(a.hashes[0]).disk && !s->Locate(a.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(b.hashes[0]).dram);
+  EXPECT_EQ(metrics_.demotions_dram.load(), 1);
+}
+
+TEST_F(TieredStoreTest, SchedulerReadsBackWhatThePoolLoses) {
+  auto s = Open(Options(2, 100, PolicyKind::kScheduler));
+  Conversation a = Single('a'), b = Single('b'), c = Single('c');
+  const std::vector<std::pair<Hash128, bool>> cached = {
+      {a.hashes[0], true}, {b.hashes[0], true}, {c.hashes[0], true}};
+  s->UpdatePoolResidency(cached);
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  SaveAt(s.get(), c, "c", 3);  // DRAM full of chunks the pool holds: c to disk
+  while (s->Maintain()) {
+  }
+  EXPECT_TRUE(s->Locate(c.hashes[0]).disk && !s->Locate(c.hashes[0]).dram);
+  EXPECT_EQ(s->PrefetchOrder(), std::vector<Hash128>{});  // the pool serves c
+  // The pool loses c, then a: c is read back into DRAM in place of b (which
+  // the pool still holds); a keeps its DRAM copy.
+  const std::vector<std::pair<Hash128, bool>> lost = {{c.hashes[0], false},
+                                                      {a.hashes[0], false}};
+  s->UpdatePoolResidency(lost);
+  EXPECT_EQ(s->PrefetchOrder(), std::vector<Hash128>{c.hashes[0]});
+  while (s->Maintain()) {
+  }
+  EXPECT_TRUE(s->Locate(a.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(b.hashes[0]).disk && !s->Locate(b.hashes[0]).dram);
+  EXPECT_TRUE(s->Locate(c.hashes[0]).dram && s->Locate(c.hashes[0]).disk);
+  EXPECT_EQ(metrics_.prefetch_issued.load(), 1);
+  auto m = LookupAt(s.get(), c, "c", 4);
+  ASSERT_EQ(m.chunks.size(), 1u);
+  EXPECT_EQ(m.chunks[0].tier, Tier::kDram);
+}
+
+TEST_F(TieredStoreTest, DoesNotPrefetchWhatThePoolHolds) {
+  auto s = Open(Options(6, 100, PolicyKind::kScheduler));
+  Conversation a = MakeConversation(TinyShape(), kChunkTokens, 2, 100);
+  Conversation b = Single('b');
+  SaveAt(s.get(), a, "a", 1);
+  SaveAt(s.get(), b, "b", 2);
+  s->PersistDram();
+  s->SetQueue({"b", "a"});
+  ASSERT_EQ(s->PrefetchOrder(), (std::vector<Hash128>{b.hashes[0], a.hashes[0], a.hashes[1]}));
+  const std::vector<std::pair<Hash128, bool>> cached = {{b.hashes[0], true}, {a.hashes[1], true}};
+  s->UpdatePoolResidency(cached);
+  EXPECT_EQ(s->PrefetchOrder(), std::vector<Hash128>{a.hashes[0]});
+}
+
 TEST_F(TieredStoreTest, WatermarkDemotesInTheBackground) {
   StoreOptions o = Options(10, 100, PolicyKind::kLru);
   o.dram_watermark = 0.35;  // keep 3.5 chunks' worth free
@@ -268,21 +411,31 @@ TEST_F(TieredStoreTest, PrefetchesQueuedSessionsInOrderWithinTheWindow) {
   for (const auto& h : {a.hashes[0], a.hashes[1], b.hashes[0], c.hashes[0]}) {
     ASSERT_TRUE(s->Locate(h).disk && !s->Locate(h).dram);
   }
-  EXPECT_EQ(s->PrefetchOrder(), std::vector<Hash128>{});  // empty queue
+  // Empty queue: only what the pool does not hold (here everything), most
+  // recently used first.
+  const std::vector<Hash128> idle = s->PrefetchOrder();
+  ASSERT_EQ(idle.size(), 4u);
+  EXPECT_EQ(idle[0], c.hashes[0]);
+  EXPECT_EQ(idle[1], b.hashes[0]);
   s->SetQueue({"b", "a"});
   // Sessions on disk: a = 2 files, b = c = 1 -> average 4/3 files; DRAM of 6
   // chunks holds floor(6 * 272 / (4/3 * 404)) = 3 sessions >= queue length.
   EXPECT_EQ(s->CurrentWindows().prefetch, 2);
-  EXPECT_EQ(s->PrefetchOrder(), (std::vector<Hash128>{b.hashes[0], a.hashes[0], a.hashes[1]}));
+  // Queued sessions in queue order, then the unqueued chunk the pool lacks.
+  EXPECT_EQ(s->PrefetchOrder(),
+            (std::vector<Hash128>{b.hashes[0], a.hashes[0], a.hashes[1], c.hashes[0]}));
   EXPECT_TRUE(s->Maintain());
   EXPECT_TRUE(s->Locate(b.hashes[0]).dram);
   EXPECT_FALSE(s->Locate(a.hashes[0]).dram);
+  EXPECT_TRUE(s->Maintain());
+  EXPECT_TRUE(s->Maintain());
+  EXPECT_TRUE(s->Locate(a.hashes[0]).dram && s->Locate(a.hashes[1]).dram);
+  EXPECT_FALSE(s->Locate(c.hashes[0]).dram);  // not queued: last
   while (s->Maintain()) {
   }
-  EXPECT_TRUE(s->Locate(a.hashes[0]).dram && s->Locate(a.hashes[1]).dram);
-  EXPECT_FALSE(s->Locate(c.hashes[0]).dram);  // not queued
-  EXPECT_TRUE(s->Locate(a.hashes[0]).disk);   // the disk copy stays
-  EXPECT_EQ(metrics_.prefetch_issued.load(), 3);
+  EXPECT_TRUE(s->Locate(c.hashes[0]).dram);  // into the room left
+  EXPECT_TRUE(s->Locate(a.hashes[0]).disk);  // the disk copy stays
+  EXPECT_EQ(metrics_.prefetch_issued.load(), 4);
   auto m = LookupAt(s.get(), a, "a", 9);
   ASSERT_EQ(m.chunks.size(), 2u);
   EXPECT_EQ(m.chunks[0].tier, Tier::kDram);

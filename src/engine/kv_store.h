@@ -27,8 +27,8 @@
 //    scheduler-aware prefetch and eviction.
 //  - OnPublishStats: prompt tokens served per tier ("dram", "disk").
 //  - BlockPoolObserver: which block hashes the working pool holds, passed to
-//    the tiers once per step, so the scheduler policy demotes first the
-//    chunks the pool still serves.
+//    the tiers once per step, so the scheduler policy keeps DRAM for what the
+//    pool has lost (demotes first what it holds, reads back what it drops).
 //
 // Owned by whoever builds the LocalEngineService (cmd_serve, tests); must
 // outlive the service's engine thread (Close() after LocalEngineService::Stop).

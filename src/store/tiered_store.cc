@@ -219,13 +219,13 @@ std::vector<Hash128> TieredStore::PrefetchOrderLocked(size_t max) const {
     if (e.dram || !e.disk || e.busy || in_pool_.count(h) > 0 || q.count(h) > 0) continue;
     victims.push_back(ViewLocked(e, Tier::kDram, q));
   }
-  std::sort(victims.begin(), victims.end(), [this](const PolicyChunk& a, const PolicyChunk& b) {
-    return policy_->DemoteBefore(b, a);
-  });
-  for (const PolicyChunk& c : victims) {
-    out.push_back(c.hash);
-    if (out.size() >= max) break;
-  }
+  // Only the first few are wanted (Maintain asks for one): sort just those.
+  const size_t n = std::min(victims.size(), max - out.size());
+  std::partial_sort(victims.begin(), victims.begin() + static_cast<std::ptrdiff_t>(n),
+                    victims.end(), [this](const PolicyChunk& a, const PolicyChunk& b) {
+                      return policy_->DemoteBefore(b, a);
+                    });
+  for (size_t i = 0; i < n; ++i) out.push_back(victims[i].hash);
   return out;
 }
 

@@ -110,8 +110,6 @@ class LruPolicy final : public PlacementPolicy {
   bool EvictBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
     return LruBefore(a, b);
   }
-  bool RanksSave(const PolicyChunk&) const override { return false; }
-  bool PromotesPoolVictims() const override { return false; }
 };
 
 // First in, first out by the time a chunk entered the store.
@@ -126,8 +124,6 @@ class FifoPolicy final : public PlacementPolicy {
   bool EvictBefore(const PolicyChunk& a, const PolicyChunk& b) const override {
     return Before(a, b);
   }
-  bool RanksSave(const PolicyChunk&) const override { return false; }
-  bool PromotesPoolVictims() const override { return false; }
 
  private:
   static bool Before(const PolicyChunk& a, const PolicyChunk& b) {

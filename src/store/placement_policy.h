@@ -66,11 +66,12 @@ class PlacementPolicy {
   // A chunk being saved when DRAM is full: true when it may push out only the
   // chunks DemoteBefore puts ahead of it (else it is written straight to
   // disk); false when it may push out any (a save is the newest use).
-  virtual bool RanksSave(const PolicyChunk& newcomer) const = 0;
+  virtual bool RanksSave(const PolicyChunk& /*newcomer*/) const { return false; }
   // Whether chunks the working pool has lost are read back from disk into DRAM
   // (after the queued sessions' prefetch) when they rank above what DRAM holds:
   // DRAM then keeps what the pool does not, a victim cache of the pool.
-  virtual bool PromotesPoolVictims() const = 0;
+  // Both default to false: a policy that ignores the pool (lru, fifo).
+  virtual bool PromotesPoolVictims() const { return false; }
 };
 
 std::unique_ptr<PlacementPolicy> MakePlacementPolicy(PolicyKind kind);
